@@ -1,0 +1,749 @@
+"""Numba-compiled kernels: forward and backward passes, losses, penalties,
+dropout, optimizer steps, one training epoch and prediction.
+
+Everything numeric that runs per minibatch lives here, so that Numba's on-disk
+cache sees every function a cached kernel calls in one module.
+
+Conventions shared by all kernels
+---------------------------------
+``params`` is one flat, C-contiguous buffer holding every coefficient matrix
+(layer by layer, row-major) followed by every intercept vector, the order of
+scikit-learn's ``_pack``; ``grads`` and the optimizer state use the same
+layout. ``layer_units`` (int64) lists the width of every layer, input first.
+
+Per-layer activations live in one flat buffer: for ``n_rows`` rows, the output
+of layer ``l`` is the block ``[n_rows * sum(units[1:l+1]), ...)`` reshaped to
+``(n_rows, units[l+1])``. ``derivatives`` and ``deltas`` share this layout.
+
+Strings become integer codes at the Python boundary (``ACT_*``, ``LOSS_*``,
+``SOLVER_*``); the ``config`` int64 array and the ``hyper`` float64 array are
+indexed with the ``CFG_*`` and ``HYP_*`` constants.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+ACT_IDENTITY = 0
+ACT_LOGISTIC = 1
+ACT_TANH = 2
+ACT_RELU = 3
+ACTIVATION_CODES = {
+    "identity": ACT_IDENTITY,
+    "logistic": ACT_LOGISTIC,
+    "tanh": ACT_TANH,
+    "relu": ACT_RELU,
+}
+
+# The loss fixes the output activation: each pair is canonical, so the output
+# delta is simply ``prediction - target``.
+LOSS_SQUARED_ERROR = 0  # identity output
+LOSS_LOG = 1  # softmax output (multiclass)
+LOSS_BINARY_LOG = 2  # logistic output (binary and multi-label)
+
+SOLVER_SGD = 0
+SOLVER_ADAM = 1
+
+CFG_ACTIVATION = 0
+CFG_LOSS = 1
+CFG_SOLVER = 2
+CFG_NESTEROV = 3
+CFG_BATCH_SIZE = 4
+N_CONFIG = 5
+
+HYP_LEARNING_RATE = 0
+HYP_MOMENTUM = 1
+HYP_BETA_1 = 2
+HYP_BETA_2 = 3
+HYP_EPSILON = 4
+HYP_L2 = 5
+HYP_L1 = 6
+HYP_PROBA_EPS = 7  # clip of predicted probabilities in the log loss
+N_HYPER = 8
+
+
+# --------------------------------------------------------------------------
+# Layout helpers
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def n_coefficients(layer_units):
+    """Number of weights (not intercepts) in a network with ``layer_units``."""
+    total = 0
+    for layer in range(layer_units.shape[0] - 1):
+        total += layer_units[layer] * layer_units[layer + 1]
+    return total
+
+
+@njit(cache=True)
+def layer_parameters(params, layer_units, layer):
+    """Views of one layer's coefficients and intercepts in a flat buffer.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_params,), float32 or float64
+        Flat parameter (or gradient, or optimizer-state) buffer.
+    layer_units : ndarray of shape (n_layers,), int64
+    layer : int
+        Index of the weight layer, 0 for the one fed by the input.
+
+    Returns
+    -------
+    coef : ndarray of shape (layer_units[layer], layer_units[layer + 1])
+        A view into ``params``.
+    intercept : ndarray of shape (layer_units[layer + 1],)
+        A view into ``params``.
+    """
+    coef_start = 0
+    for i in range(layer):
+        coef_start += layer_units[i] * layer_units[i + 1]
+    intercept_start = n_coefficients(layer_units)
+    for i in range(layer):
+        intercept_start += layer_units[i + 1]
+    fan_in = layer_units[layer]
+    fan_out = layer_units[layer + 1]
+    coef = params[coef_start : coef_start + fan_in * fan_out].reshape((fan_in, fan_out))
+    intercept = params[intercept_start : intercept_start + fan_out]
+    return coef, intercept
+
+
+@njit(cache=True)
+def layer_block(buffer, layer_units, layer, n_rows):
+    """View of layer ``layer``'s output block for ``n_rows`` rows.
+
+    Returns an ndarray of shape (n_rows, layer_units[layer + 1]) that is a view
+    into ``buffer``.
+    """
+    start = 0
+    for i in range(layer):
+        start += n_rows * layer_units[i + 1]
+    width = layer_units[layer + 1]
+    return buffer[start : start + n_rows * width].reshape((n_rows, width))
+
+
+@njit(cache=True)
+def split_workspace(work, layer_units, capacity, n_rows):
+    """Carve a minibatch's buffers out of one work array.
+
+    Parameters
+    ----------
+    work : ndarray of shape (workspace_size(layer_units, capacity),)
+    layer_units : ndarray of shape (n_layers,), int64
+    capacity : int
+        Largest number of rows the work array was sized for.
+    n_rows : int
+        Rows of this minibatch, at most ``capacity``.
+
+    Returns
+    -------
+    X_batch : ndarray of shape (n_rows, layer_units[0])
+    Y_batch : ndarray of shape (n_rows, layer_units[-1])
+    weight_batch : ndarray of shape (n_rows,)
+    activations, derivatives, deltas : ndarray of shape (capacity * n_units,)
+        Flat buffers in the per-layer block layout.
+    """
+    n_in = layer_units[0]
+    n_out = layer_units[-1]
+    n_units = 0
+    for i in range(1, layer_units.shape[0]):
+        n_units += layer_units[i]
+    start = 0
+    X_batch = work[start : start + n_rows * n_in].reshape((n_rows, n_in))
+    start += capacity * n_in
+    Y_batch = work[start : start + n_rows * n_out].reshape((n_rows, n_out))
+    start += capacity * n_out
+    weight_batch = work[start : start + n_rows]
+    start += capacity
+    activations = work[start : start + capacity * n_units]
+    start += capacity * n_units
+    derivatives = work[start : start + capacity * n_units]
+    start += capacity * n_units
+    deltas = work[start : start + capacity * n_units]
+    return X_batch, Y_batch, weight_batch, activations, derivatives, deltas
+
+
+def workspace_size(layer_units, capacity):
+    """Length of the work array that :func:`split_workspace` carves up."""
+    n_units = int(np.sum(layer_units[1:]))
+    return capacity * (int(layer_units[0]) + int(layer_units[-1]) + 1 + 3 * n_units)
+
+
+# --------------------------------------------------------------------------
+# Random numbers for dropout
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def next_uniform(rng_state):
+    """Draw a float64 uniform on [0, 1) with SplitMix64.
+
+    ``rng_state`` is a uint64 array of shape (1,), **modified in place**. The
+    generator is explicit so that dropout masks derive from ``random_state``
+    alone, never from Numba's or NumPy's global generators.
+    """
+    rng_state[0] += np.uint64(0x9E3779B97F4A7C15)
+    z = rng_state[0]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+# --------------------------------------------------------------------------
+# Forward pass
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def activate_hidden(Z, intercept, derivative, activation, drop_rate, rng_state, store_derivative):
+    """Add the intercept, apply the hidden activation and inverted dropout.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_units)
+        ``X @ coef`` on entry; the layer's output on exit (**modified in
+        place**).
+    intercept : ndarray of shape (n_units,)
+    derivative : ndarray of shape (n_rows, n_units)
+        If ``store_derivative``, receives d output / d pre-activation,
+        including the dropout mask and its 1 / (1 - p) scale (**modified in
+        place**); otherwise untouched.
+    activation : int
+        One of the ``ACT_*`` codes.
+    drop_rate : float
+        Probability of dropping each unit; only used if ``store_derivative``.
+    rng_state : ndarray of shape (1,), uint64
+        Dropout generator state, advanced in place when ``drop_rate > 0``.
+    store_derivative : bool
+        True in training, False in prediction (no dropout then).
+    """
+    n_rows, n_units = Z.shape
+    apply_dropout = store_derivative and drop_rate > 0.0
+    keep_scale = 1.0 / (1.0 - drop_rate) if apply_dropout else 1.0
+    for i in range(n_rows):
+        for j in range(n_units):
+            z = Z[i, j] + intercept[j]
+            if activation == ACT_RELU:
+                # ``z < 0`` keeps NaN as NaN, so divergence stays visible.
+                value = 0.0 * z if z < 0 else z
+                slope = 1.0 if value > 0 else 0.0
+            elif activation == ACT_TANH:
+                value = math.tanh(z)
+                slope = 1.0 - value * value
+            elif activation == ACT_LOGISTIC:
+                value = 1.0 / (1.0 + math.exp(-z))
+                slope = value * (1.0 - value)
+            else:
+                value = z
+                slope = 1.0
+            if store_derivative:
+                if apply_dropout:
+                    if next_uniform(rng_state) < drop_rate:
+                        value = 0.0 * value
+                        slope = 0.0
+                    else:
+                        value = value * keep_scale
+                        slope = slope * keep_scale
+                derivative[i, j] = slope
+            Z[i, j] = value
+
+
+@njit(cache=True)
+def activate_output(Z, intercept, loss):
+    """Add the intercept and apply the output activation that ``loss`` implies.
+
+    ``Z`` of shape (n_rows, n_outputs) is **modified in place**: identity for
+    squared error, logistic for binary log loss, softmax for log loss.
+    """
+    n_rows, n_outputs = Z.shape
+    for i in range(n_rows):
+        for j in range(n_outputs):
+            Z[i, j] += intercept[j]
+        if loss == LOSS_BINARY_LOG:
+            for j in range(n_outputs):
+                Z[i, j] = 1.0 / (1.0 + math.exp(-Z[i, j]))
+        elif loss == LOSS_LOG:
+            row_max = Z[i, 0]
+            for j in range(1, n_outputs):
+                if Z[i, j] > row_max:
+                    row_max = Z[i, j]
+            row_sum = 0.0
+            for j in range(n_outputs):
+                Z[i, j] = math.exp(Z[i, j] - row_max)
+                row_sum += Z[i, j]
+            for j in range(n_outputs):
+                Z[i, j] /= row_sum
+
+
+@njit(cache=True)
+def forward(X, params, layer_units, config, dropout, rng_state, activations, derivatives, store_derivative):
+    """Run the network on the rows of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, layer_units[0]), C-contiguous
+    params : ndarray of shape (n_params,)
+    layer_units : ndarray of shape (n_layers,), int64
+    config : ndarray of shape (N_CONFIG,), int64
+    dropout : ndarray of shape (n_layers - 2,), float64
+        Drop rate per hidden layer; applied only if ``store_derivative``.
+    rng_state : ndarray of shape (1,), uint64
+        Advanced in place when dropout draws masks.
+    activations, derivatives : ndarray of shape (>= n_rows * n_units,)
+        Flat block-layout buffers, **modified in place**; ``derivatives`` is
+        written only if ``store_derivative``.
+    store_derivative : bool
+
+    Returns
+    -------
+    output : ndarray of shape (n_rows, layer_units[-1])
+        A view into ``activations``.
+    """
+    n_rows = X.shape[0]
+    n_layers = layer_units.shape[0] - 1
+    output_layer = n_layers - 1
+    for layer in range(n_layers):
+        coef, intercept = layer_parameters(params, layer_units, layer)
+        Z = layer_block(activations, layer_units, layer, n_rows)
+        if layer == 0:
+            np.dot(X, coef, Z)
+        else:
+            np.dot(layer_block(activations, layer_units, layer - 1, n_rows), coef, Z)
+        if layer == output_layer:
+            activate_output(Z, intercept, config[CFG_LOSS])
+        else:
+            activate_hidden(
+                Z,
+                intercept,
+                layer_block(derivatives, layer_units, layer, n_rows),
+                config[CFG_ACTIVATION],
+                dropout[layer],
+                rng_state,
+                store_derivative,
+            )
+    return layer_block(activations, layer_units, output_layer, n_rows)
+
+
+# --------------------------------------------------------------------------
+# Loss, penalties and backward pass
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def data_loss_and_output_delta(output, Y, sample_weight, loss, proba_eps, delta):
+    """Weighted data loss, summed over rows, and the output layer's delta.
+
+    Parameters
+    ----------
+    output : ndarray of shape (n_rows, n_outputs)
+        Network output after the output activation.
+    Y : ndarray of shape (n_rows, n_outputs)
+        Targets (0/1 indicators for the classifier).
+    sample_weight : ndarray of shape (n_rows,)
+    loss : int
+        One of the ``LOSS_*`` codes.
+    proba_eps : float
+        Probabilities are clipped to [eps, 1 - eps] inside the log loss.
+    delta : ndarray of shape (n_rows, n_outputs)
+        Receives ``(output - Y) * sample_weight`` (**modified in place**).
+
+    Returns
+    -------
+    loss_sum : float
+        ``sum_i w_i * loss_i``: half the squared error averaged over outputs
+        (scikit-learn's convention), or the log loss summed over outputs.
+        Divide by ``sum(sample_weight)`` for the mean.
+    """
+    n_rows, n_outputs = output.shape
+    total = 0.0
+    for i in range(n_rows):
+        w = sample_weight[i]
+        row = 0.0
+        for j in range(n_outputs):
+            p = output[i, j]
+            y = Y[i, j]
+            delta[i, j] = (p - y) * w
+            if loss == LOSS_SQUARED_ERROR:
+                row += (y - p) * (y - p)
+            else:
+                p = min(max(p, proba_eps), 1.0 - proba_eps)
+                if y != 0:
+                    row -= y * math.log(p)
+                if loss == LOSS_BINARY_LOG and y != 1:
+                    row -= (1.0 - y) * math.log(1.0 - p)
+        total += w * row
+    if loss == LOSS_SQUARED_ERROR:
+        total *= 0.5 / n_outputs
+    return total
+
+
+@njit(cache=True)
+def weight_penalty(params, n_coefs, l2, l1):
+    """``0.5 * l2 * sum(W**2) + l1 * sum(|W|)`` over the weights (not intercepts).
+
+    The callers divide by the batch's total sample weight.
+    """
+    squares = 0.0
+    absolutes = 0.0
+    for k in range(n_coefs):
+        w = params[k]
+        squares += w * w
+        absolutes += abs(w)
+    return 0.5 * l2 * squares + l1 * absolutes
+
+
+@njit(cache=True)
+def backward(X, params, grads, layer_units, activations, derivatives, deltas, weight_sum, l2):
+    """Back-propagate the output delta into the gradient of the smooth loss.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, layer_units[0])
+    params : ndarray of shape (n_params,)
+    grads : ndarray of shape (n_params,)
+        Receives the gradient of (data loss + L2 penalty) / ``weight_sum``
+        (**modified in place**). The L1 term is left to the optimizer step.
+    layer_units : ndarray of shape (n_layers,), int64
+    activations, derivatives : ndarray
+        Buffers filled by :func:`forward` with ``store_derivative=True``.
+    deltas : ndarray
+        Holds the output delta in the output block on entry; the hidden
+        blocks are overwritten (**modified in place**).
+    weight_sum : float
+        Total sample weight of the rows.
+    l2 : float
+    """
+    n_rows = X.shape[0]
+    n_layers = layer_units.shape[0] - 1
+    for layer in range(n_layers - 1, -1, -1):
+        coef, _ = layer_parameters(params, layer_units, layer)
+        coef_grad, intercept_grad = layer_parameters(grads, layer_units, layer)
+        delta = layer_block(deltas, layer_units, layer, n_rows)
+        if layer == 0:
+            np.dot(X.T, delta, coef_grad)
+        else:
+            np.dot(layer_block(activations, layer_units, layer - 1, n_rows).T, delta, coef_grad)
+        fan_in, fan_out = coef.shape
+        for i in range(fan_in):
+            for j in range(fan_out):
+                coef_grad[i, j] = (coef_grad[i, j] + l2 * coef[i, j]) / weight_sum
+        for j in range(fan_out):
+            intercept_grad[j] = 0.0
+        for i in range(n_rows):
+            for j in range(fan_out):
+                intercept_grad[j] += delta[i, j]
+        for j in range(fan_out):
+            intercept_grad[j] /= weight_sum
+        if layer > 0:
+            previous = layer_block(deltas, layer_units, layer - 1, n_rows)
+            np.dot(delta, coef.T, previous)
+            slope = layer_block(derivatives, layer_units, layer - 1, n_rows)
+            for i in range(n_rows):
+                for j in range(previous.shape[1]):
+                    previous[i, j] *= slope[i, j]
+
+
+# --------------------------------------------------------------------------
+# Optimizer steps
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def sgd_step(params, grads, velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty):
+    """One momentum-SGD step, then L1's soft threshold on the weights.
+
+    Parameters
+    ----------
+    params, grads, velocity : ndarray of shape (n_params,)
+        ``params`` and ``velocity`` are **modified in place**.
+    n_coefs : int
+        The first ``n_coefs`` entries are weights, the rest intercepts.
+    learning_rate, momentum : float
+    nesterov : bool
+    l1_penalty : float
+        ``l1 / weight_sum`` of the batch. The proximal step shrinks each
+        weight by ``learning_rate * l1_penalty`` and sets it to exactly 0.0
+        when it would cross zero; that weight's velocity is reset too, so
+        momentum does not carry it straight back out.
+    """
+    threshold = learning_rate * l1_penalty
+    for k in range(params.shape[0]):
+        g = grads[k]
+        v = momentum * velocity[k] - learning_rate * g
+        velocity[k] = v
+        if nesterov:
+            w = params[k] + (momentum * v - learning_rate * g)
+        else:
+            w = params[k] + v
+        if threshold > 0.0 and k < n_coefs:
+            if abs(w) <= threshold:
+                w = 0.0 * w
+                velocity[k] = 0.0
+            elif w > 0:
+                w -= threshold
+            else:
+                w += threshold
+        params[k] = w
+
+
+@njit(cache=True)
+def l1_pseudo_gradient(w, g, l1_penalty):
+    """OWL-QN's pseudo-gradient of ``g·w + l1_penalty·|w|`` (Andrew & Gao 2007).
+
+    Away from zero, the ordinary gradient. At zero, the one-sided derivative
+    that points downhill, or 0.0 when the data gradient is smaller than the
+    penalty so that no direction decreases the objective.
+    """
+    if w > 0:
+        return g + l1_penalty
+    if w < 0:
+        return g - l1_penalty
+    if g + l1_penalty < 0:
+        return g + l1_penalty
+    if g - l1_penalty > 0:
+        return g - l1_penalty
+    return 0.0
+
+
+@njit(cache=True)
+def adam_step(params, grads, first_moment, second_moment, n_coefs, step, hyper, l1_penalty):
+    """One Adam step (Kingma & Ba 2015) with an orthant-wise L1 term.
+
+    Parameters
+    ----------
+    params, grads, first_moment, second_moment : ndarray of shape (n_params,)
+        ``params`` and both moments are **modified in place**.
+    n_coefs : int
+        The first ``n_coefs`` entries are weights, the rest intercepts.
+    step : int
+        1-based count of Adam steps, for the bias correction.
+    hyper : ndarray of shape (N_HYPER,), float64
+    l1_penalty : float
+        ``l1 / weight_sum`` of the batch. For weights, the OWL-QN
+        pseudo-gradient enters the moments, so L1 gets Adam's per-weight
+        scaling like the data gradient; a step that would cross zero (or
+        leave zero against the pseudo-gradient) lands on exactly 0.0.
+    """
+    beta_1 = hyper[HYP_BETA_1]
+    beta_2 = hyper[HYP_BETA_2]
+    epsilon = hyper[HYP_EPSILON]
+    learning_rate = (
+        hyper[HYP_LEARNING_RATE] * math.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
+    )
+    for k in range(params.shape[0]):
+        g = grads[k]
+        w = params[k]
+        with_l1 = l1_penalty > 0.0 and k < n_coefs
+        if with_l1:
+            g = l1_pseudo_gradient(w, g, l1_penalty)
+        m = beta_1 * first_moment[k] + (1.0 - beta_1) * g
+        v = beta_2 * second_moment[k] + (1.0 - beta_2) * (g * g)
+        first_moment[k] = m
+        second_moment[k] = v
+        updated = w + -learning_rate * m / (math.sqrt(v) + epsilon)
+        if with_l1:
+            # The orthant the weight may live in: its own sign, or for a zero
+            # weight the side the pseudo-gradient points to (none if 0.0).
+            if w != 0:
+                orthant = 1.0 if w > 0 else -1.0
+            elif g < 0:
+                orthant = 1.0
+            elif g > 0:
+                orthant = -1.0
+            else:
+                orthant = 0.0
+            if updated * orthant <= 0.0:
+                updated = 0.0 * updated
+        params[k] = updated
+
+
+# --------------------------------------------------------------------------
+# Drivers called from Python
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def run_epoch(
+    X,
+    Y,
+    sample_weight,
+    sample_order,
+    params,
+    grads,
+    optimizer_state,
+    work,
+    layer_units,
+    config,
+    hyper,
+    dropout,
+    adam_steps,
+    rng_state,
+):
+    """Train one epoch of minibatch SGD or Adam; no Python runs per minibatch.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), C-contiguous
+    Y : ndarray of shape (n_samples, n_outputs), same dtype as ``params``
+    sample_weight : ndarray of shape (n_samples,)
+    sample_order : ndarray of shape (n_samples,), int64
+        Row indices in the order the minibatches take them.
+    params : ndarray of shape (n_params,)
+        **Modified in place.**
+    grads : ndarray of shape (n_params,)
+        Scratch space, overwritten.
+    optimizer_state : ndarray of shape (2, n_params)
+        Velocity (sgd, row 0) or first and second moments (adam), **modified
+        in place**.
+    work : ndarray of shape (workspace_size(layer_units, batch_size),)
+        Scratch space, overwritten.
+    layer_units : ndarray of shape (n_layers,), int64
+    config : ndarray of shape (N_CONFIG,), int64
+    hyper : ndarray of shape (N_HYPER,), float64
+    dropout : ndarray of shape (n_layers - 2,), float64
+    adam_steps : ndarray of shape (1,), int64
+        Adam steps taken so far, **incremented in place** per minibatch.
+    rng_state : ndarray of shape (1,), uint64
+        Dropout generator state, **advanced in place**.
+
+    Returns
+    -------
+    loss_sum : float
+        Sum over minibatches of (batch loss x batch rows); divide by
+        ``n_samples`` for scikit-learn's ``loss_``. A batch loss is the
+        weighted mean data loss plus the penalties over the batch's weight.
+    """
+    batch_size = config[CFG_BATCH_SIZE]
+    n_samples = sample_order.shape[0]
+    n_coefs = n_coefficients(layer_units)
+    l2 = hyper[HYP_L2]
+    l1 = hyper[HYP_L1]
+    loss_code = config[CFG_LOSS]
+    loss_sum = 0.0
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        n_rows = stop - start
+        X_batch, Y_batch, weight_batch, activations, derivatives, deltas = split_workspace(
+            work, layer_units, batch_size, n_rows
+        )
+        weight_sum = 0.0
+        for i in range(n_rows):
+            row = sample_order[start + i]
+            X_batch[i, :] = X[row, :]
+            Y_batch[i, :] = Y[row, :]
+            weight_batch[i] = sample_weight[row]
+            weight_sum += sample_weight[row]
+        if weight_sum <= 0.0:
+            # Only zero-weight rows: they carry no gradient information.
+            continue
+        output = forward(
+            X_batch, params, layer_units, config, dropout, rng_state, activations, derivatives, True
+        )
+        output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_rows)
+        data_loss = data_loss_and_output_delta(
+            output, Y_batch, weight_batch, loss_code, hyper[HYP_PROBA_EPS], output_delta
+        )
+        penalty = weight_penalty(params, n_coefs, l2, l1)
+        loss_sum += (data_loss / weight_sum + penalty / weight_sum) * n_rows
+        backward(X_batch, params, grads, layer_units, activations, derivatives, deltas, weight_sum, l2)
+        if config[CFG_SOLVER] == SOLVER_ADAM:
+            adam_steps[0] += 1
+            adam_step(
+                params,
+                grads,
+                optimizer_state[0],
+                optimizer_state[1],
+                n_coefs,
+                adam_steps[0],
+                hyper,
+                l1 / weight_sum,
+            )
+        else:
+            sgd_step(
+                params,
+                grads,
+                optimizer_state[0],
+                n_coefs,
+                hyper[HYP_LEARNING_RATE],
+                hyper[HYP_MOMENTUM],
+                config[CFG_NESTEROV] != 0,
+                l1 / weight_sum,
+            )
+    return loss_sum
+
+
+@njit(cache=True)
+def loss_and_gradient(X, Y, sample_weight, params, grads, work, layer_units, config, hyper):
+    """Full-batch loss and gradient, for L-BFGS.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), C-contiguous
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,)
+    params : ndarray of shape (n_params,)
+    grads : ndarray of shape (n_params,)
+        Receives the gradient (**modified in place**).
+    work : ndarray of shape (workspace_size(layer_units, n_samples),)
+        Scratch space; only its activation, derivative and delta parts are
+        used.
+    layer_units, config, hyper
+        As in :func:`run_epoch`; L1 must be 0 (the objective is smooth).
+
+    Returns
+    -------
+    loss : float
+        Weighted mean data loss plus the L2 penalty over the total weight.
+    """
+    n_samples = X.shape[0]
+    _, _, _, activations, derivatives, deltas = split_workspace(work, layer_units, n_samples, n_samples)
+    no_dropout = np.zeros(layer_units.shape[0] - 2)
+    unused_rng = np.zeros(1, dtype=np.uint64)
+    output = forward(X, params, layer_units, config, no_dropout, unused_rng, activations, derivatives, True)
+    output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_samples)
+    data_loss = data_loss_and_output_delta(
+        output, Y, sample_weight, config[CFG_LOSS], hyper[HYP_PROBA_EPS], output_delta
+    )
+    weight_sum = 0.0
+    for i in range(n_samples):
+        weight_sum += sample_weight[i]
+    penalty = weight_penalty(params, n_coefficients(layer_units), hyper[HYP_L2], 0.0)
+    backward(X, params, grads, layer_units, activations, derivatives, deltas, weight_sum, hyper[HYP_L2])
+    return data_loss / weight_sum + penalty / weight_sum
+
+
+@njit(cache=True)
+def predict_output(X, params, layer_units, config, chunk_size):
+    """Network output for every row of ``X``, computed in chunks of rows.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), C-contiguous
+    params : ndarray of shape (n_params,)
+    layer_units : ndarray of shape (n_layers,), int64
+    config : ndarray of shape (N_CONFIG,), int64
+    chunk_size : int
+        Rows per forward pass; bounds the memory of the activations.
+
+    Returns
+    -------
+    output : ndarray of shape (n_samples, layer_units[-1]), dtype of params
+    """
+    n_samples = X.shape[0]
+    n_units = 0
+    for i in range(1, layer_units.shape[0]):
+        n_units += layer_units[i]
+    capacity = max(1, min(chunk_size, n_samples))
+    activations = np.empty(capacity * n_units, dtype=params.dtype)
+    no_dropout = np.zeros(layer_units.shape[0] - 2)
+    unused_rng = np.zeros(1, dtype=np.uint64)
+    output = np.empty((n_samples, layer_units[-1]), dtype=params.dtype)
+    for start in range(0, n_samples, capacity):
+        stop = min(start + capacity, n_samples)
+        chunk = forward(
+            X[start:stop], params, layer_units, config, no_dropout, unused_rng, activations, activations, False
+        )
+        output[start:stop] = chunk
+    return output

@@ -1,0 +1,440 @@
+"""Multilayer-perceptron estimators with L1, L2, dropout and early stopping."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _kernels as k
+from ._solvers import Progress, fit_lbfgs, fit_stochastic, initial_parameters, pack, unpack
+
+_PREDICT_CHUNK_ROWS = 4096
+
+_OUTPUT_ACTIVATIONS = {
+    k.LOSS_SQUARED_ERROR: "identity",
+    k.LOSS_LOG: "softmax",
+    k.LOSS_BINARY_LOG: "logistic",
+}
+
+
+class _BaseMLP(BaseEstimator):
+    """Shared fitting and prediction; use MLPClassifier or MLPRegressor."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return [int(s) for s in sizes]
+
+    def _dropout_rates(self, n_hidden):
+        if isinstance(self.dropout, Real):
+            return np.full(n_hidden, float(self.dropout))
+        rates = np.asarray(self.dropout, dtype=np.float64).ravel()
+        if rates.shape[0] != n_hidden:
+            raise ValueError(
+                f"dropout must be a float or hold one rate per hidden layer: got "
+                f"{rates.shape[0]} rates for {n_hidden} hidden layers."
+            )
+        if not np.all((rates >= 0) & (rates < 1)):
+            raise ValueError(f"dropout rates must be in [0, 1), got {list(rates)}.")
+        return rates
+
+    def _check_solver_supports(self, dropout):
+        if self.solver != "lbfgs":
+            return
+        if self.l1 > 0:
+            raise ValueError(
+                "solver='lbfgs' does not support l1 > 0: L-BFGS needs a smooth "
+                "objective. Use solver='adam' or 'sgd', which reach exact zeros."
+            )
+        if np.any(dropout > 0):
+            raise ValueError(
+                "solver='lbfgs' does not support dropout > 0: dropout needs "
+                "minibatches. Use solver='adam' or 'sgd'."
+            )
+
+    def _fit(self, X, y, sample_weight):
+        hidden_sizes = self._hidden_sizes()
+        dropout = self._dropout_rates(len(hidden_sizes))
+        self._check_solver_supports(dropout)
+        first_pass = not (self.warm_start and hasattr(self, "coefs_"))
+        X, Y, Y_stratify, encoder = self._validate_training_data(X, y, reset=first_pass)
+        loss_code = self._loss_code(encoder)
+        X = np.ascontiguousarray(X)
+        dtype = X.dtype
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
+        if not np.any(sample_weight > 0):
+            raise ValueError("Sample weights must contain at least one non-zero number.")
+        sample_weight = np.ascontiguousarray(sample_weight)
+
+        layer_units = np.array([X.shape[1], *hidden_sizes, Y.shape[1]], dtype=np.int64)
+        random_state = check_random_state(self.random_state)
+        if first_pass:
+            params = initial_parameters(layer_units, self.activation, random_state, dtype)
+            progress = Progress.fresh(self.early_stopping)
+        else:
+            if [c.shape for c in self.coefs_] != [
+                (a, b) for a, b in zip(layer_units[:-1], layer_units[1:])
+            ]:
+                raise ValueError(
+                    "warm_start needs the same network: hidden_layer_sizes and the "
+                    "number of outputs must not change between fits."
+                )
+            params = pack(self.coefs_, self.intercepts_, dtype)
+            progress = self._progress()
+
+        config = np.zeros(k.N_CONFIG, dtype=np.int64)
+        config[k.CFG_ACTIVATION] = k.ACTIVATION_CODES[self.activation]
+        config[k.CFG_LOSS] = loss_code
+        config[k.CFG_SOLVER] = k.SOLVER_ADAM if self.solver == "adam" else k.SOLVER_SGD
+        config[k.CFG_NESTEROV] = int(self.nesterovs_momentum)
+        hyper = np.zeros(k.N_HYPER, dtype=np.float64)
+        hyper[k.HYP_LEARNING_RATE] = self.learning_rate_init
+        hyper[k.HYP_MOMENTUM] = self.momentum
+        hyper[k.HYP_BETA_1] = self.beta_1
+        hyper[k.HYP_BETA_2] = self.beta_2
+        hyper[k.HYP_EPSILON] = self.epsilon
+        hyper[k.HYP_L2] = self.l2
+        hyper[k.HYP_L1] = self.l1
+        hyper[k.HYP_PROBA_EPS] = np.finfo(dtype).eps
+
+        if self.solver == "lbfgs":
+            params, n_iter, loss = fit_lbfgs(self, X, Y, sample_weight, params, layer_units, config, hyper)
+            fitted = {"loss_": loss, "n_iter_": n_iter}
+        else:
+            def score_validation(output, rows):
+                return self._score_output(output, Y[rows], sample_weight[rows], encoder)
+
+            result = fit_stochastic(
+                self, X, Y, Y_stratify, sample_weight, params, layer_units, config, hyper,
+                dropout, random_state, progress, score_validation,
+            )
+            params = result.params
+            fitted = {
+                "loss_": result.loss,
+                "n_iter_": result.n_iter,
+                "t_": result.progress.t,
+                "loss_curve_": result.progress.loss_curve,
+                "validation_scores_": result.progress.validation_scores,
+                "best_loss_": result.progress.best_loss,
+                "best_validation_score_": result.progress.best_validation_score,
+                "_no_improvement_count": result.progress.no_improvement_count,
+                "_best_params": result.progress.best_params,
+            }
+
+        # Commit only now: an error above leaves a previous fit untouched.
+        if first_pass:
+            self._commit_targets(encoder)
+        self.coefs_, self.intercepts_ = unpack(params, layer_units)
+        self.n_layers_ = len(layer_units)
+        self.n_outputs_ = int(layer_units[-1])
+        self.out_activation_ = _OUTPUT_ACTIVATIONS[loss_code]
+        if self.solver == "lbfgs" and not hasattr(self, "t_"):
+            self.t_ = 0
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        first_layer = np.abs(self.coefs_[0]).sum(axis=1, dtype=np.float64)
+        total = first_layer.sum()
+        self.feature_importances_ = first_layer / total if total > 0 else first_layer
+        return self
+
+    def _progress(self):
+        """The training history a warm-started fit continues from."""
+        if not hasattr(self, "loss_curve_") or self.solver == "lbfgs":
+            return Progress.fresh(self.early_stopping)
+        return Progress(
+            t=self.t_,
+            loss_curve=self.loss_curve_,
+            validation_scores=self.validation_scores_,
+            best_loss=self.best_loss_,
+            best_validation_score=self.best_validation_score_,
+            no_improvement_count=self._no_improvement_count,
+            best_params=self._best_params,
+        )
+
+    def _forward(self, X):
+        """Network output for validated ``X``, in the model's float dtype."""
+        dtype = self.coefs_[0].dtype
+        X = np.ascontiguousarray(X, dtype=dtype)
+        layer_units = np.array(
+            [self.coefs_[0].shape[0], *(c.shape[1] for c in self.coefs_)], dtype=np.int64
+        )
+        config = np.zeros(k.N_CONFIG, dtype=np.int64)
+        config[k.CFG_ACTIVATION] = k.ACTIVATION_CODES[self.activation]
+        config[k.CFG_LOSS] = self._loss_code(getattr(self, "_label_binarizer", None))
+        params = pack(self.coefs_, self.intercepts_, dtype)
+        return k.predict_output(X, params, layer_units, config, _PREDICT_CHUNK_ROWS)
+
+    def _validated_forward(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        return self._forward(X)
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multilayer-perceptron classifier with L1, L2, dropout and early stopping.
+
+    Placeholder docstring; see the Notes of :class:`MLPRegressor`.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        l2=0.0001,
+        l1=0.0,
+        dropout=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.l2 = l2
+        self.l1 = l1
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to X and y."""
+        return self._fit(X, y, sample_weight)
+
+    def _validate_training_data(self, X, y, reset):
+        X, y = validate_data(
+            self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if reset:
+            binarizer = LabelBinarizer().fit(y)
+        else:
+            binarizer = self._label_binarizer
+            classes = unique_labels(y)
+            if set(classes) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as "
+                    f"in the previous call to fit. Previously got {self.classes_}, "
+                    f"`y` has {classes}"
+                )
+        Y_bool = binarizer.transform(y).astype(bool)
+        # scikit-learn stratifies the validation split only when the encoded
+        # target has one column (binary y); multiclass and multi-label splits
+        # are plain random ones. Kept so that the same seed gives its split.
+        Y_stratify = Y_bool if Y_bool.shape[1] == 1 else None
+        return X, np.ascontiguousarray(Y_bool, dtype=X.dtype), Y_stratify, binarizer
+
+    def _commit_targets(self, binarizer):
+        self._label_binarizer = binarizer
+        self.classes_ = binarizer.classes_
+
+    @staticmethod
+    def _loss_code(binarizer):
+        return k.LOSS_LOG if binarizer.y_type_ == "multiclass" else k.LOSS_BINARY_LOG
+
+    @staticmethod
+    def _decode(output, binarizer):
+        if output.shape[1] == 1:
+            output = output.ravel()
+        return binarizer.inverse_transform(output)
+
+    def _score_output(self, output, Y, sample_weight, binarizer):
+        if not np.all(np.isfinite(output)):
+            return np.nan
+        return accuracy_score(
+            self._decode(Y, binarizer), self._decode(output, binarizer), sample_weight=sample_weight
+        )
+
+    def predict(self, X):
+        """Predict class labels for the rows of X."""
+        return self._decode(self._validated_forward(X), self._label_binarizer)
+
+    def predict_proba(self, X):
+        """Probability of each class for the rows of X."""
+        output = self._validated_forward(X)
+        if output.shape[1] == 1:
+            return np.hstack([1 - output, output])
+        return output
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`."""
+        proba = self.predict_proba(X)
+        return np.log(proba, out=proba)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multilayer-perceptron regressor with L1, L2, dropout and early stopping.
+
+    Placeholder docstring.
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        l2=0.0001,
+        l1=0.0,
+        dropout=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.l2 = l2
+        self.l1 = l1
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to X and y."""
+        return self._fit(X, y, sample_weight)
+
+    def _validate_training_data(self, X, y, reset):
+        X, y = validate_data(
+            self, X, y, multi_output=True, y_numeric=True,
+            dtype=(np.float64, np.float32), reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        return X, np.ascontiguousarray(Y, dtype=X.dtype), None, None
+
+    def _commit_targets(self, encoder):
+        pass
+
+    @staticmethod
+    def _loss_code(encoder):
+        return k.LOSS_SQUARED_ERROR
+
+    def _score_output(self, output, Y, sample_weight, encoder):
+        if not np.all(np.isfinite(output)):
+            return np.nan
+        return r2_score(Y, output, sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict targets for the rows of X."""
+        output = self._validated_forward(X)
+        return output.ravel() if output.shape[1] == 1 else output

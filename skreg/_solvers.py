@@ -1,0 +1,302 @@
+"""Python drivers around the compiled kernels.
+
+The stochastic driver runs the epoch loop: shuffling, learning-rate schedules,
+early stopping with best-weight restore, verbose lines and warnings. One call
+into :func:`skreg._kernels.run_epoch` trains a whole epoch. The L-BFGS driver
+hands :func:`skreg._kernels.loss_and_gradient` to :func:`scipy.optimize.minimize`.
+
+Nothing here touches an estimator: the estimator passes arrays and settings in
+and commits what comes back, so a failed fit leaves a fitted model untouched.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import shuffle as shuffle_indices
+
+from . import _kernels as k
+
+
+def initial_parameters(layer_units, activation, random_state, dtype):
+    """Glorot-uniform weights and intercepts in one flat buffer.
+
+    Draws from ``random_state`` in scikit-learn's order (per layer: the weight
+    matrix, then the intercepts), so the same integer seed gives scikit-learn's
+    initial network.
+    """
+    factor = 2.0 if activation == "logistic" else 6.0
+    coefs, intercepts = [], []
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coefs.append(random_state.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(random_state.uniform(-bound, bound, fan_out))
+    return pack(coefs, intercepts, dtype)
+
+
+def pack(coefs, intercepts, dtype):
+    """Flatten weights then intercepts into one new C-contiguous buffer."""
+    return np.concatenate([np.ravel(a) for a in (*coefs, *intercepts)]).astype(dtype, copy=False)
+
+
+def unpack(params, layer_units):
+    """Lists of per-layer weight and intercept views into ``params``."""
+    coefs, intercepts = [], []
+    layer_units = np.asarray(layer_units, dtype=np.int64)
+    for layer in range(len(layer_units) - 1):
+        coef, intercept = k.layer_parameters(params, layer_units, layer)
+        coefs.append(coef)
+        intercepts.append(intercept)
+    return coefs, intercepts
+
+
+def diverged_error(where, learning_rate_init):
+    return ValueError(
+        f"Training diverged: {where} became non-finite. Lower learning_rate_init "
+        f"(currently {learning_rate_init:g}), scale the features (for example with "
+        "sklearn.preprocessing.StandardScaler), or increase l2."
+    )
+
+
+@dataclass
+class Progress:
+    """Training history that scikit-learn keeps across warm-started fits."""
+
+    t: int
+    loss_curve: list
+    validation_scores: list | None
+    best_loss: float | None
+    best_validation_score: float | None
+    no_improvement_count: int
+    best_params: np.ndarray | None
+
+    @classmethod
+    def fresh(cls, early_stopping):
+        return cls(
+            t=0,
+            loss_curve=[],
+            validation_scores=[] if early_stopping else None,
+            best_loss=None if early_stopping else np.inf,
+            best_validation_score=-np.inf if early_stopping else None,
+            no_improvement_count=0,
+            best_params=None,
+        )
+
+
+@dataclass
+class StochasticResult:
+    params: np.ndarray
+    n_iter: int
+    loss: float
+    progress: Progress
+
+
+def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, config, hyper,
+                   dropout, random_state, progress, score_validation):
+    """Train with minibatch SGD or Adam, scikit-learn's epoch loop.
+
+    Parameters
+    ----------
+    est : estimator
+        Only its hyperparameters are read.
+    X : ndarray of shape (n_samples, n_features), C-contiguous float
+    Y : ndarray of shape (n_samples, n_outputs), dtype of X
+    Y_stratify : ndarray or None
+        Labels to stratify the validation split by, or None.
+    sample_weight : ndarray of shape (n_samples,), dtype of X
+    params : ndarray of shape (n_params,)
+        Starting parameters; trained in place.
+    layer_units, config, hyper, dropout : ndarray
+        Kernel inputs (see :mod:`skreg._kernels`).
+    random_state : numpy.random.RandomState
+        Draws the validation split, the shuffles and the dropout seed.
+    progress : Progress
+        History to continue (a fresh one unless warm-starting); a copy is
+        returned, the argument is not modified.
+    score_validation : callable
+        ``score_validation(output, validation_indices)`` returns the
+        validation score of the network's output on those rows.
+
+    Returns
+    -------
+    StochasticResult
+    """
+    progress = Progress(**{**vars(progress), "loss_curve": list(progress.loss_curve)})
+    if progress.validation_scores is not None:
+        progress.validation_scores = list(progress.validation_scores)
+    n_samples = X.shape[0]
+    if est.early_stopping:
+        train_idx, val_idx = train_test_split(
+            np.arange(n_samples),
+            random_state=random_state,
+            test_size=est.validation_fraction,
+            stratify=Y_stratify,
+        )
+        if val_idx.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        X_val = X[val_idx]
+    else:
+        train_idx = np.arange(n_samples)
+    n_train = train_idx.shape[0]
+
+    if est.batch_size == "auto":
+        batch_size = min(200, n_train)
+    else:
+        if est.batch_size > n_train:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going "
+                "to be clipped"
+            )
+        batch_size = int(np.clip(est.batch_size, 1, n_train))
+    config = config.copy()
+    config[k.CFG_BATCH_SIZE] = batch_size
+    hyper = hyper.copy()
+
+    rng_state = np.zeros(1, dtype=np.uint64)
+    if np.any(dropout > 0):
+        # Drawn only when needed, so that without dropout the stream of
+        # random numbers is scikit-learn's.
+        rng_state[0] = random_state.randint(np.iinfo(np.int64).max, dtype=np.int64)
+
+    grads = np.empty_like(params)
+    optimizer_state = np.zeros((2, params.shape[0]), dtype=params.dtype)
+    adam_steps = np.zeros(1, dtype=np.int64)
+    work = np.empty(k.workspace_size(layer_units, batch_size), dtype=params.dtype)
+    positions = np.arange(n_train)
+    learning_rate = float(est.learning_rate_init)
+    is_sgd = config[k.CFG_SOLVER] == k.SOLVER_SGD
+    loss = np.nan
+    n_iter = 0
+    for _ in range(est.max_iter):
+        if est.shuffle:
+            positions = shuffle_indices(positions, random_state=random_state)
+        hyper[k.HYP_LEARNING_RATE] = learning_rate
+        loss_sum = k.run_epoch(
+            X=X,
+            Y=Y,
+            sample_weight=sample_weight,
+            sample_order=train_idx[positions],
+            params=params,
+            grads=grads,
+            optimizer_state=optimizer_state,
+            work=work,
+            layer_units=layer_units,
+            config=config,
+            hyper=hyper,
+            dropout=dropout,
+            adam_steps=adam_steps,
+            rng_state=rng_state,
+        )
+        n_iter += 1
+        loss = loss_sum / n_train
+        if not np.isfinite(loss):
+            raise diverged_error(f"the training loss at epoch {n_iter}", est.learning_rate_init)
+        progress.t += n_train
+        progress.loss_curve.append(loss)
+        if est.verbose:
+            print("Iteration %d, loss = %.8f" % (n_iter, loss))
+
+        if est.early_stopping:
+            score = score_validation(
+                k.predict_output(X_val, params, layer_units, config, 4096), val_idx
+            )
+            progress.validation_scores.append(score)
+            if est.verbose:
+                print("Validation score: %f" % score)
+            if score < progress.best_validation_score + est.tol:
+                progress.no_improvement_count += 1
+            else:
+                progress.no_improvement_count = 0
+            if score > progress.best_validation_score:
+                progress.best_validation_score = score
+                progress.best_params = params.copy()
+        else:
+            if loss > progress.best_loss - est.tol:
+                progress.no_improvement_count += 1
+            else:
+                progress.no_improvement_count = 0
+            progress.best_loss = min(progress.best_loss, loss)
+
+        if is_sgd and est.learning_rate == "invscaling":
+            learning_rate = float(est.learning_rate_init) / (progress.t + 1) ** est.power_t
+
+        if progress.no_improvement_count > est.n_iter_no_change:
+            what = "Validation score" if est.early_stopping else "Training loss"
+            msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+                what, est.tol, est.n_iter_no_change,
+            )
+            if is_sgd and est.learning_rate == "adaptive" and learning_rate > 1e-6:
+                learning_rate /= 5.0
+                progress.no_improvement_count = 0
+                if est.verbose:
+                    print(msg + " Setting learning rate to %f" % learning_rate)
+            else:
+                if est.verbose:
+                    suffix = " Learning rate too small." if is_sgd and est.learning_rate == "adaptive" else ""
+                    print(msg + suffix + " Stopping.")
+                break
+
+        if n_iter == est.max_iter:
+            warnings.warn(
+                "Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                "optimization hasn't converged yet." % est.max_iter,
+                ConvergenceWarning,
+            )
+
+    if est.early_stopping and progress.best_params is not None:
+        params = progress.best_params.copy()
+    if not np.all(np.isfinite(params)):
+        raise diverged_error("the weights", est.learning_rate_init)
+    return StochasticResult(params=params, n_iter=n_iter, loss=loss, progress=progress)
+
+
+def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
+    """Minimise the full-batch loss with scipy's L-BFGS-B.
+
+    Returns ``(params, n_iter, loss)``; ``params`` keeps the dtype of ``X``
+    while scipy iterates in float64.
+    """
+    grads = np.empty_like(params)
+    work = np.empty(k.workspace_size(layer_units, X.shape[0]), dtype=params.dtype)
+
+    def loss_and_gradient(x):
+        params[:] = x
+        loss = k.loss_and_gradient(
+            X=X,
+            Y=Y,
+            sample_weight=sample_weight,
+            params=params,
+            grads=grads,
+            work=work,
+            layer_units=layer_units,
+            config=config,
+            hyper=hyper,
+        )
+        return loss, grads.astype(np.float64)
+
+    result = scipy.optimize.minimize(
+        loss_and_gradient,
+        params.astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol},
+    )
+    n_iter = min(result.nit, est.max_iter)
+    if not np.isfinite(result.fun) or not np.all(np.isfinite(result.x)):
+        raise diverged_error("the L-BFGS objective", est.learning_rate_init)
+    if result.status != 0:
+        message = (
+            f"lbfgs failed to converge after {n_iter} iteration(s) "
+            f"(status={result.status}):\n{result.message}\n"
+        )
+        if n_iter == est.max_iter:
+            message += f"\nIncrease the number of iterations (max_iter={est.max_iter})."
+        warnings.warn(message, ConvergenceWarning)
+    params[:] = result.x
+    return params, n_iter, float(result.fun)
