@@ -451,44 +451,6 @@ def backward(X, params, grads, layer_units, activations, derivatives, deltas, we
 
 
 @njit(cache=True)
-def sgd_step(params, grads, velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty):
-    """One momentum-SGD step, then L1's soft threshold on the weights.
-
-    Parameters
-    ----------
-    params, grads, velocity : ndarray of shape (n_params,)
-        ``params`` and ``velocity`` are **modified in place**.
-    n_coefs : int
-        The first ``n_coefs`` entries are weights, the rest intercepts.
-    learning_rate, momentum : float
-    nesterov : bool
-    l1_penalty : float
-        ``l1 / weight_sum`` of the batch. The proximal step shrinks each
-        weight by ``learning_rate * l1_penalty`` and sets it to exactly 0.0
-        when it would cross zero; that weight's velocity is reset too, so
-        momentum does not carry it straight back out.
-    """
-    threshold = learning_rate * l1_penalty
-    for k in range(params.shape[0]):
-        g = grads[k]
-        v = momentum * velocity[k] - learning_rate * g
-        velocity[k] = v
-        if nesterov:
-            w = params[k] + (momentum * v - learning_rate * g)
-        else:
-            w = params[k] + v
-        if threshold > 0.0 and k < n_coefs:
-            if abs(w) <= threshold:
-                w = 0.0 * w
-                velocity[k] = 0.0
-            elif w > 0:
-                w -= threshold
-            else:
-                w += threshold
-        params[k] = w
-
-
-@njit(cache=True)
 def l1_pseudo_gradient(w, g, l1_penalty):
     """OWL-QN's pseudo-gradient of ``g·w + l1_penalty·|w|`` (Andrew & Gao 2007).
 
@@ -508,6 +470,66 @@ def l1_pseudo_gradient(w, g, l1_penalty):
 
 
 @njit(cache=True)
+def clip_to_orthant(w, pseudo_gradient, updated):
+    """Clip an L1-penalised step at zero, returning the new weight.
+
+    A weight may stay in its own orthant; a zero weight may only move against
+    its pseudo-gradient (not at all if that is 0.0). A step that leaves the
+    allowed orthant lands on exactly 0.0, so weights reach exact zeros and a
+    weight whose data gradient is smaller than the penalty stays there.
+    """
+    if w != 0:
+        orthant = 1.0 if w > 0 else -1.0
+    elif pseudo_gradient < 0:
+        orthant = 1.0
+    elif pseudo_gradient > 0:
+        orthant = -1.0
+    else:
+        orthant = 0.0
+    if updated * orthant <= 0.0:
+        return 0.0 * updated
+    return updated
+
+
+@njit(cache=True)
+def sgd_step(params, grads, velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty):
+    """One momentum-SGD step with a clipped L1 term on the weights.
+
+    Parameters
+    ----------
+    params, grads, velocity : ndarray of shape (n_params,)
+        ``params`` and ``velocity`` are **modified in place**.
+    n_coefs : int
+        The first ``n_coefs`` entries are weights, the rest intercepts.
+    learning_rate, momentum : float
+    nesterov : bool
+    l1_penalty : float
+        ``l1 / weight_sum`` of the batch. For weights, the L1 pseudo-gradient
+        joins the data gradient, so momentum scales L1 as it scales L2; a
+        step across zero is clipped to exactly 0.0 (with momentum 0 this is
+        the soft-threshold step of proximal gradient descent, clipped at
+        zero) and the clipped weight's velocity is reset.
+    """
+    for k in range(params.shape[0]):
+        g = grads[k]
+        w = params[k]
+        with_l1 = l1_penalty > 0.0 and k < n_coefs
+        if with_l1:
+            g = l1_pseudo_gradient(w, g, l1_penalty)
+        v = momentum * velocity[k] - learning_rate * g
+        velocity[k] = v
+        if nesterov:
+            updated = w + (momentum * v - learning_rate * g)
+        else:
+            updated = w + v
+        if with_l1:
+            updated = clip_to_orthant(w, g, updated)
+            if updated == 0.0:
+                velocity[k] = 0.0
+        params[k] = updated
+
+
+@njit(cache=True)
 def adam_step(params, grads, first_moment, second_moment, n_coefs, step, hyper, l1_penalty):
     """One Adam step (Kingma & Ba 2015) with an orthant-wise L1 term.
 
@@ -523,8 +545,8 @@ def adam_step(params, grads, first_moment, second_moment, n_coefs, step, hyper, 
     l1_penalty : float
         ``l1 / weight_sum`` of the batch. For weights, the OWL-QN
         pseudo-gradient enters the moments, so L1 gets Adam's per-weight
-        scaling like the data gradient; a step that would cross zero (or
-        leave zero against the pseudo-gradient) lands on exactly 0.0.
+        scaling like the data gradient; :func:`clip_to_orthant` then puts a
+        step across zero on exactly 0.0.
     """
     beta_1 = hyper[HYP_BETA_1]
     beta_2 = hyper[HYP_BETA_2]
@@ -544,18 +566,7 @@ def adam_step(params, grads, first_moment, second_moment, n_coefs, step, hyper, 
         second_moment[k] = v
         updated = w + -learning_rate * m / (math.sqrt(v) + epsilon)
         if with_l1:
-            # The orthant the weight may live in: its own sign, or for a zero
-            # weight the side the pseudo-gradient points to (none if 0.0).
-            if w != 0:
-                orthant = 1.0 if w > 0 else -1.0
-            elif g < 0:
-                orthant = 1.0
-            elif g > 0:
-                orthant = -1.0
-            else:
-                orthant = 0.0
-            if updated * orthant <= 0.0:
-                updated = 0.0 * updated
+            updated = clip_to_orthant(w, g, updated)
         params[k] = updated
 
 
