@@ -16,6 +16,225 @@ from ._solvers import Progress, fit_lbfgs, fit_stochastic, initial_parameters, p
 
 _PREDICT_CHUNK_ROWS = 4096
 
+_PARAMETERS_DOC = """
+    hidden_layer_sizes : array-like of shape (n_hidden_layers,) or int, default=(100,)
+        Number of units of each hidden layer; an int means one hidden layer,
+        an empty tuple none (a linear model).
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden units: ``x``, ``1 / (1 + exp(-x))``,
+        ``tanh(x)`` or ``max(0, x)``.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        Optimizer. 'sgd' and 'adam' train in minibatches, one compiled call per
+        epoch; 'lbfgs' is scipy's L-BFGS-B on the full-batch objective, often
+        better on small data sets. 'lbfgs' supports neither ``l1`` nor
+        ``dropout`` and raises a ValueError if either is set.
+
+    l2 : float, default=0.0001
+        L2 penalty strength, scikit-learn's ``alpha`` under another name and on
+        the same scale: ``0.5 * l2 * ||W||^2 / n_batch`` joins each batch's loss.
+        Shrinks weights smoothly; never makes them exactly zero.
+
+    l1 : float, default=0.0
+        L1 penalty strength, on the scale of ``l2``: ``l1 * sum|W| / n_batch``.
+        With 'sgd' and 'adam' it drives weights to exactly 0.0, so inputs whose
+        first-layer weights all vanish drop out of the model (see
+        ``feature_importances_``). Not supported by 'lbfgs'.
+
+    dropout : float or array-like of shape (n_hidden_layers,), default=0.0
+        Probability, in [0, 1), of dropping each hidden unit for each training
+        sample, drawn anew for every minibatch; a float applies to all hidden
+        layers, a sequence gives one rate per hidden layer. Kept units are
+        scaled by ``1 / (1 - p)`` in training, so prediction uses every unit
+        and is deterministic. Not supported by 'lbfgs'.
+
+    batch_size : int or 'auto', default='auto'
+        Minibatch size for 'sgd' and 'adam'; 'auto' is ``min(200, n_samples)``.
+        Larger values are clipped to the number of samples, with a warning.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of 'sgd': constant ``learning_rate_init``;
+        ``learning_rate_init / (t + 1) ** power_t`` after each epoch, ``t``
+        counting samples seen; or divided by 5 whenever ``n_iter_no_change``
+        epochs pass without improving by ``tol`` (training stops once it falls
+        below 1e-6).
+
+    learning_rate_init : float, default=0.001
+        Initial step size of 'sgd' and 'adam'.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs ('sgd', 'adam') or of iterations ('lbfgs').
+
+    shuffle : bool, default=True
+        Whether to shuffle the training samples before each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the early-stopping split, the shuffles and
+        the dropout masks. An int gives bit-identical fits; with ``l1=0`` and
+        ``dropout=0`` it also gives scikit-learn's random numbers. See
+        :term:`Glossary <random_state>`.
+
+    tol : float, default=1e-4
+        Improvement of the loss (or of the validation score) that counts as
+        progress; training stops after ``n_iter_no_change`` epochs without it.
+        For 'lbfgs', the gradient tolerance.
+
+    verbose : bool, default=False
+        Print the loss (and the validation score) after each epoch.
+
+    warm_start : bool, default=False
+        Start a new ``fit`` from the current weights instead of new random
+        ones; the optimizer state restarts as in scikit-learn.
+        See :term:`the Glossary <warm_start>`.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Whether 'sgd' uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data, score it after
+        every epoch ('sgd', 'adam'), stop when the score has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs, and keep the weights of the
+        best-scoring epoch. As in scikit-learn, the split is stratified for
+        binary targets only.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first-moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second-moment estimate, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` before stopping ('sgd',
+        'adam').
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs'.
+"""
+
+_ATTRIBUTES_DOC = """
+    loss_ : float
+        Loss at the end of training: for 'sgd' and 'adam' the mean over the
+        last epoch's minibatches, penalties included.
+
+    best_loss_ : float or None
+        Lowest epoch loss reached; None with early stopping.
+
+    loss_curve_ : list of float
+        Loss of every epoch ('sgd' and 'adam' only).
+
+    validation_scores_ : list of float or None
+        Validation score of every epoch with early stopping, else None.
+
+    best_validation_score_ : float or None
+        Best validation score with early stopping, else None.
+
+    t_ : int
+        Number of training samples seen.
+
+    coefs_ : list of ndarray of shape (n_units_in, n_units_out)
+        Weight matrix of each layer, float32 for float32 input.
+
+    intercepts_ : list of ndarray of shape (n_units_out,)
+        Intercept vector of each layer.
+
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        Each input feature's share of the first layer's absolute weight
+        (sums to 1; exactly 0 for a feature whose weights L1 all set to zero,
+        and all zeros if every first-layer weight is zero). Lets
+        :class:`~sklearn.feature_selection.SelectFromModel` select features.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :term:`fit`, when ``X`` has string
+        column names.
+
+    n_iter_ : int
+        Number of epochs ('sgd', 'adam') or iterations ('lbfgs') run.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output units.
+
+    out_activation_ : str
+        Name of the output activation.
+"""
+
+_NOTES_DOC = r"""
+    The objective minimised on a minibatch B (the whole data for 'lbfgs'),
+    with sample weights ``s_i`` and ``S = sum_{i in B} s_i``, is
+
+    .. math::
+
+        \frac{1}{S} \Big( \sum_{i \in B} s_i\, \ell(y_i, f(x_i))
+        + \frac{l_2}{2} \lVert W \rVert_2^2 + l_1 \lVert W \rVert_1 \Big)
+
+    where ``W`` holds every weight (intercepts are not penalised), ``f`` is
+    the network with dropout's random mask applied to the hidden units in
+    training, and ``l`` is the loss named above.
+
+    L1 makes the objective non-smooth at zero. 'adam' feeds the pseudo-gradient
+    of OWL-QN (Andrew & Gao, 2007) into its moment estimates, so the penalty
+    gets the same per-weight step scaling as the data gradient; 'sgd' passes it
+    through momentum likewise. A step that would carry a weight across zero
+    stops at exactly 0.0, and a zero weight stays there while its data gradient
+    is smaller than the penalty, in the spirit of the clipped updates of
+    Tsuruoka et al. (2009); with momentum 0 this is proximal soft-thresholding.
+
+    Dropout (Srivastava et al., 2014) is inverted: kept units are scaled by
+    ``1 / (1 - p)`` during training, which is equivalent to scaling weights by
+    the keep probability at prediction.
+
+    Training runs in compiled Numba kernels (one call per epoch for 'sgd' and
+    'adam'); the first fit in a new environment compiles them and is cached.
+"""
+
+_REFERENCES_DOC = """
+    Glorot, X. and Bengio, Y. (2010). Understanding the difficulty of training
+    deep feedforward neural networks. AISTATS.
+
+    Kingma, D. P. and Ba, J. (2015). Adam: A method for stochastic
+    optimization. ICLR. :arxiv:`1412.6980`
+
+    Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and
+    Salakhutdinov, R. (2014). Dropout: a simple way to prevent neural networks
+    from overfitting. JMLR 15, 1929-1958.
+
+    Andrew, G. and Gao, J. (2007). Scalable training of L1-regularized
+    log-linear models. ICML.
+
+    Tsuruoka, Y., Tsujii, J. and Ananiadou, S. (2009). Stochastic gradient
+    descent training for L1-regularized log-linear models with cumulative
+    penalty. ACL-IJCNLP.
+"""
+
+
+def _fill_docstring(cls):
+    """Insert the sections both estimators share into ``cls.__doc__``."""
+    cls.__doc__ = cls.__doc__ % {
+        "parameters": _PARAMETERS_DOC.strip("\n"),
+        "attributes": _ATTRIBUTES_DOC.strip("\n"),
+        "notes": _NOTES_DOC.strip("\n"),
+        "references": _REFERENCES_DOC.strip("\n"),
+    }
+    return cls
+
 _OUTPUT_ACTIVATIONS = {
     k.LOSS_SQUARED_ERROR: "identity",
     k.LOSS_LOG: "softmax",
@@ -289,10 +508,58 @@ class _BaseMLP(BaseEstimator):
         return self._forward(X)
 
 
+@_fill_docstring
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multilayer-perceptron classifier with L1, L2, dropout and early stopping.
 
-    Placeholder docstring; see the Notes of :class:`MLPRegressor`.
+    Minimises the log loss (softmax output for multiclass targets, logistic
+    outputs for binary and multi-label ones) with 'adam', 'sgd' or 'lbfgs'.
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier` with
+    ``alpha`` renamed ``l2``, plus ``l1`` and ``dropout``.
+
+    Parameters
+    ----------
+%(parameters)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+%(attributes)s
+
+    See Also
+    --------
+    MLPRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : scikit-learn's classifier, without
+        ``l1`` and ``dropout``.
+    sklearn.linear_model.LogisticRegression : A linear model with L1 / L2
+        penalties.
+
+    Notes
+    -----
+    The loss ``l`` below is the log loss of the predicted class
+    probabilities, summed over outputs for multi-label targets.
+
+%(notes)s
+
+    References
+    ----------
+%(references)s
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skreg import MLPClassifier
+    >>> X, y = make_classification(n_samples=200, n_features=10, random_state=0)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), l1=1.0, dropout=0.2,
+    ...                     max_iter=300, random_state=0).fit(X, y)
+    >>> clf.predict(X[:5])
+    array([1, 0, 1, 0, 1])
+    >>> round(clf.score(X, y), 2)
+    0.94
+    >>> bool((clf.coefs_[0] == 0).any())
+    True
     """
 
     def _validate_training_data(self, X, y, reset):
@@ -341,18 +608,51 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         )
 
     def predict(self, X):
-        """Predict class labels for the rows of X."""
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Predicted labels (an indicator matrix for multi-label models).
+        """
         return self._decode(self._validated_forward(X), self._label_binarizer)
 
     def predict_proba(self, X):
-        """Probability of each class for the rows of X."""
+        """Predict class probabilities, with every unit active (no dropout).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``.
+        """
         output = self._validated_forward(X)
         if output.shape[1] == 1:
             return np.hstack([1 - output, output])
         return output
 
     def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`."""
+        """Predict the logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
         proba = self.predict_proba(X)
         return np.log(proba, out=proba)
 
@@ -362,10 +662,57 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return tags
 
 
+@_fill_docstring
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multilayer-perceptron regressor with L1, L2, dropout and early stopping.
 
-    Placeholder docstring.
+    Minimises the squared error with an identity output, with 'adam', 'sgd'
+    or 'lbfgs'. A drop-in for :class:`sklearn.neural_network.MLPRegressor`
+    with ``alpha`` renamed ``l2``, plus ``l1`` and ``dropout``.
+
+    Parameters
+    ----------
+    loss : {'squared_error'}, default='squared_error'
+        The loss: half the squared error, averaged over outputs for 2-D
+        targets as in scikit-learn.
+
+%(parameters)s
+
+    Attributes
+    ----------
+%(attributes)s
+
+    See Also
+    --------
+    MLPClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : scikit-learn's regressor, without
+        ``l1`` and ``dropout``.
+    sklearn.linear_model.ElasticNet : A linear model with L1 + L2 penalties.
+
+    Notes
+    -----
+    The loss ``l`` below is half the squared error, averaged over the outputs
+    of a 2-D target (its gradient is that of the sum, as in scikit-learn).
+
+%(notes)s
+
+    References
+    ----------
+%(references)s
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skreg import MLPRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=10, noise=1.0,
+    ...                        random_state=0)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), early_stopping=True,
+    ...                    learning_rate_init=0.01, max_iter=1000,
+    ...                    random_state=0).fit(X, y)
+    >>> reg.n_iter_  # stopped early; the best epoch's weights are kept
+    214
+    >>> round(reg.score(X, y), 2)
+    0.99
     """
 
     _parameter_constraints: dict = {
@@ -455,6 +802,17 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return r2_score(Y, output, sample_weight=sample_weight)
 
     def predict(self, X):
-        """Predict targets for the rows of X."""
+        """Predict targets, with every unit active (no dropout).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted targets.
+        """
         output = self._validated_forward(X)
         return output.ravel() if output.shape[1] == 1 else output
