@@ -15,6 +15,7 @@ from . import _kernels as k
 from ._solvers import Progress, fit_lbfgs, fit_stochastic, initial_parameters, pack, unpack
 
 _PREDICT_CHUNK_ROWS = 4096
+_INPUT_METADATA = ("n_features_in_", "feature_names_in_")
 
 _PARAMETERS_DOC = """
     hidden_layer_sizes : array-like of shape (n_hidden_layers,) or int, default=(100,)
@@ -354,7 +355,21 @@ class _BaseMLP(BaseEstimator):
             If training diverges (non-finite loss or weights); the message
             suggests a remedy and a previously fitted model is left as it was.
         """
-        return self._fit(X, y, sample_weight)
+        # validate_data(reset=True) records the input's shape and names
+        # before training; a failed fit must not leave them changed.
+        input_metadata = {name: getattr(self, name) for name in _INPUT_METADATA if hasattr(self, name)}
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:
+            for name in _INPUT_METADATA:
+                if name in input_metadata:
+                    setattr(self, name, input_metadata[name])
+                elif hasattr(self, name):
+                    delattr(self, name)
+            raise
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "coefs_")
 
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes

@@ -53,12 +53,12 @@ def unpack(params, layer_units):
     return coefs, intercepts
 
 
-def diverged_error(where, learning_rate_init):
-    return ValueError(
-        f"Training diverged: {where} became non-finite. Lower learning_rate_init "
-        f"(currently {learning_rate_init:g}), scale the features (for example with "
-        "sklearn.preprocessing.StandardScaler), or increase l2."
-    )
+def diverged_error(where, learning_rate_init=None):
+    """The error of a fit whose loss or weights became non-finite."""
+    remedies = "scale the features (for example with sklearn.preprocessing.StandardScaler)"
+    if learning_rate_init is not None:
+        remedies = f"lower learning_rate_init (currently {learning_rate_init:g}), " + remedies
+    return ValueError(f"Training diverged: {where} became non-finite. Try to {remedies}, or increase l2.")
 
 
 @dataclass
@@ -129,17 +129,19 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
         progress.validation_scores = list(progress.validation_scores)
     n_samples = X.shape[0]
     if est.early_stopping:
+        # train_test_split's own size, checked first for a message that names
+        # the parameter rather than test_size.
+        if np.ceil(est.validation_fraction * n_samples) < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
         train_idx, val_idx = train_test_split(
             np.arange(n_samples),
             random_state=random_state,
             test_size=est.validation_fraction,
             stratify=Y_stratify,
         )
-        if val_idx.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
         X_val = X[val_idx]
     else:
         train_idx = np.arange(n_samples)
@@ -289,7 +291,7 @@ def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
     )
     n_iter = min(result.nit, est.max_iter)
     if not np.isfinite(result.fun) or not np.all(np.isfinite(result.x)):
-        raise diverged_error("the L-BFGS objective", est.learning_rate_init)
+        raise diverged_error("the L-BFGS objective")
     if result.status != 0:
         message = (
             f"lbfgs failed to converge after {n_iter} iteration(s) "
