@@ -278,7 +278,7 @@ def activate_output(Z, intercept, loss):
 
 
 @njit(cache=True)
-def forward(X, params, layer_units, config, dropout, rng_state, activations, derivatives, store_derivative):
+def forward(X, params, layer_units, config, dropout, rng_state, activations, derivatives):
     """Run the network on the rows of ``X``.
 
     Parameters
@@ -288,13 +288,16 @@ def forward(X, params, layer_units, config, dropout, rng_state, activations, der
     layer_units : ndarray of shape (n_layers,), int64
     config : ndarray of shape (N_CONFIG,), int64
     dropout : ndarray of shape (n_layers - 2,), float64
-        Drop rate per hidden layer; applied only if ``store_derivative``.
+        Drop rate per hidden layer; applied only in training.
     rng_state : ndarray of shape (1,), uint64
         Advanced in place when dropout draws masks.
-    activations, derivatives : ndarray of shape (>= n_rows * n_units,)
-        Flat block-layout buffers, **modified in place**; ``derivatives`` is
-        written only if ``store_derivative``.
-    store_derivative : bool
+    activations : ndarray of shape (>= n_rows * n_units,)
+        Flat block-layout buffer, **modified in place**.
+    derivatives : ndarray of shape (>= n_rows * n_units,) or (0,)
+        Training: a flat block-layout buffer that receives the derivatives
+        (**modified in place**). Prediction: an empty array, and then no
+        derivative is stored and no unit dropped. (A buffer rather than a
+        bool flag, whose constant values Numba would compile separately.)
 
     Returns
     -------
@@ -304,6 +307,7 @@ def forward(X, params, layer_units, config, dropout, rng_state, activations, der
     n_rows = X.shape[0]
     n_layers = layer_units.shape[0] - 1
     output_layer = n_layers - 1
+    store_derivative = derivatives.shape[0] > 0
     for layer in range(n_layers):
         coef, intercept = layer_parameters(params, layer_units, layer)
         Z = layer_block(activations, layer_units, layer, n_rows)
@@ -314,10 +318,11 @@ def forward(X, params, layer_units, config, dropout, rng_state, activations, der
         if layer == output_layer:
             activate_output(Z, intercept, config[CFG_LOSS])
         else:
+            derivative = layer_block(derivatives, layer_units, layer, n_rows) if store_derivative else Z
             activate_hidden(
                 Z,
                 intercept,
-                layer_block(derivatives, layer_units, layer, n_rows),
+                derivative,
                 config[CFG_ACTIVATION],
                 dropout[layer],
                 rng_state,
@@ -407,7 +412,7 @@ def backward(X, params, grads, layer_units, activations, derivatives, deltas, we
         (**modified in place**). The L1 term is left to the optimizer step.
     layer_units : ndarray of shape (n_layers,), int64
     activations, derivatives : ndarray
-        Buffers filled by :func:`forward` with ``store_derivative=True``.
+        Buffers filled by :func:`forward` in training.
     deltas : ndarray
         Holds the output delta in the output block on entry; the hidden
         blocks are overwritten (**modified in place**).
@@ -650,7 +655,7 @@ def run_epoch(
             # Only zero-weight rows: they carry no gradient information.
             continue
         output = forward(
-            X_batch, params, layer_units, config, dropout, rng_state, activations, derivatives, True
+            X_batch, params, layer_units, config, dropout, rng_state, activations, derivatives
         )
         output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_rows)
         data_loss = data_loss_and_output_delta(
@@ -712,7 +717,7 @@ def loss_and_gradient(X, Y, sample_weight, params, grads, work, layer_units, con
     _, _, _, activations, derivatives, deltas = split_workspace(work, layer_units, n_samples, n_samples)
     no_dropout = np.zeros(layer_units.shape[0] - 2)
     unused_rng = np.zeros(1, dtype=np.uint64)
-    output = forward(X, params, layer_units, config, no_dropout, unused_rng, activations, derivatives, True)
+    output = forward(X, params, layer_units, config, no_dropout, unused_rng, activations, derivatives)
     output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_samples)
     data_loss = data_loss_and_output_delta(
         output, Y, sample_weight, config[CFG_LOSS], hyper[HYP_PROBA_EPS], output_delta
@@ -748,13 +753,14 @@ def predict_output(X, params, layer_units, config, chunk_size):
         n_units += layer_units[i]
     capacity = max(1, min(chunk_size, n_samples))
     activations = np.empty(capacity * n_units, dtype=params.dtype)
+    no_derivatives = np.empty(0, dtype=params.dtype)
     no_dropout = np.zeros(layer_units.shape[0] - 2)
     unused_rng = np.zeros(1, dtype=np.uint64)
     output = np.empty((n_samples, layer_units[-1]), dtype=params.dtype)
     for start in range(0, n_samples, capacity):
         stop = min(start + capacity, n_samples)
         chunk = forward(
-            X[start:stop], params, layer_units, config, no_dropout, unused_rng, activations, activations, False
+            X[start:stop], params, layer_units, config, no_dropout, unused_rng, activations, no_derivatives
         )
         output[start:stop] = chunk
     return output

@@ -1,0 +1,303 @@
+"""Plain NumPy reference implementations that the kernel tests compare against.
+
+Everything here is written for clarity, not speed, and always computes in
+float64 (inputs are cast). Nothing imports ``skreg``: the reference must not
+share code with what it checks.
+
+Conventions (the ones ``skreg._kernels`` documents)
+---------------------------------------------------
+* ``params`` is flat: every coefficient matrix, layer by layer, row-major,
+  then every intercept vector (scikit-learn's ``_pack`` order).
+* ``layer_units`` lists the widths of all layers, input first.
+* Hidden activations: "identity", "logistic", "tanh", "relu".
+* Losses: "squared_error" (identity output), "binary_log" (logistic output),
+  "log" (softmax output).
+* Dropout is an optional list of fixed masks, one per hidden layer, with
+  entries 0 or 1 / (1 - p), multiplying that layer's activations.
+* The loss is the weighted data loss divided by ``sum(sample_weight)`` plus
+  ``(0.5 * l2 * sum(W**2) + l1 * sum(|W|)) / sum(sample_weight)`` over the
+  weights only (never the intercepts).
+"""
+
+import numpy as np
+
+LOSSES = ("squared_error", "binary_log", "log")
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+
+
+# --------------------------------------------------------------------------
+# Parameter layout
+# --------------------------------------------------------------------------
+
+
+def n_coefficients(layer_units):
+    """Number of weights (not intercepts)."""
+    return int(sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:])))
+
+
+def n_parameters(layer_units):
+    return n_coefficients(layer_units) + int(sum(layer_units[1:]))
+
+
+def unpack(params, layer_units):
+    """Copies of the per-layer coefficient matrices and intercept vectors."""
+    params = np.asarray(params, dtype=np.float64)
+    layer_units = [int(u) for u in layer_units]
+    assert params.shape == (n_parameters(layer_units),)
+    coefs, intercepts = [], []
+    pos = 0
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        coefs.append(params[pos : pos + fan_in * fan_out].reshape(fan_in, fan_out).copy())
+        pos += fan_in * fan_out
+    for fan_out in layer_units[1:]:
+        intercepts.append(params[pos : pos + fan_out].copy())
+        pos += fan_out
+    assert pos == params.shape[0]
+    return coefs, intercepts
+
+
+def pack(coefs, intercepts):
+    return np.concatenate([np.ravel(a) for a in (*coefs, *intercepts)]).astype(np.float64)
+
+
+# --------------------------------------------------------------------------
+# Activations
+# --------------------------------------------------------------------------
+
+
+def hidden_activation(z, activation):
+    if activation == "identity":
+        return z.copy()
+    if activation == "logistic":
+        return 1.0 / (1.0 + np.exp(-z))
+    if activation == "tanh":
+        return np.tanh(z)
+    if activation == "relu":
+        return np.maximum(z, 0.0)
+    raise ValueError(activation)
+
+
+def hidden_derivative(z, activation):
+    """d activation / d pre-activation."""
+    if activation == "identity":
+        return np.ones_like(z)
+    if activation == "logistic":
+        s = 1.0 / (1.0 + np.exp(-z))
+        return s * (1.0 - s)
+    if activation == "tanh":
+        return 1.0 - np.tanh(z) ** 2
+    if activation == "relu":
+        return (z > 0).astype(np.float64)
+    raise ValueError(activation)
+
+
+def output_activation(z, loss):
+    if loss == "squared_error":
+        return z.copy()
+    if loss == "binary_log":
+        return 1.0 / (1.0 + np.exp(-z))
+    if loss == "log":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    raise ValueError(loss)
+
+
+# --------------------------------------------------------------------------
+# Forward pass, loss, gradient
+# --------------------------------------------------------------------------
+
+
+def forward(X, params, layer_units, activation, loss, masks=None):
+    """Run the network.
+
+    Returns
+    -------
+    pre_activations : list of ndarray
+        ``X_l @ W_l + b_l`` for every layer (hidden and output).
+    outputs : list of ndarray
+        Every layer's output after its activation (and, for hidden layers,
+        after the dropout mask); the last one is the network output.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    coefs, intercepts = unpack(params, layer_units)
+    n_hidden = len(coefs) - 1
+    if masks is not None:
+        assert len(masks) == n_hidden
+    pre_activations, outputs = [], []
+    a = X
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        z = a @ W + b
+        pre_activations.append(z)
+        if layer < n_hidden:
+            a = hidden_activation(z, activation)
+            if masks is not None and masks[layer] is not None:
+                a = a * masks[layer]
+        else:
+            a = output_activation(z, loss)
+        outputs.append(a)
+    return pre_activations, outputs
+
+
+def weighted_data_loss(output, Y, sample_weight, loss, proba_eps):
+    """Weighted mean data loss: ``sum_i w_i * loss_i / sum_i w_i``."""
+    output = np.asarray(output, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if loss == "squared_error":
+        # Half the squared error, averaged over outputs.
+        per_output = np.average((Y - output) ** 2, weights=w, axis=0)
+        return 0.5 * per_output.mean()
+    p = np.clip(output, proba_eps, 1.0 - proba_eps)
+    if loss == "binary_log":
+        per_row = -(Y * np.log(p) + (1.0 - Y) * np.log(1.0 - p)).sum(axis=1)
+    elif loss == "log":
+        per_row = -(Y * np.log(p)).sum(axis=1)
+    else:
+        raise ValueError(loss)
+    return np.average(per_row, weights=w)
+
+
+def penalty(params, layer_units, l2, l1):
+    """``0.5 * l2 * sum(W**2) + l1 * sum(|W|)`` over the weights only."""
+    W = np.asarray(params, dtype=np.float64)[: n_coefficients(layer_units)]
+    return 0.5 * l2 * np.sum(W**2) + l1 * np.sum(np.abs(W))
+
+
+def total_loss(X, Y, sample_weight, params, layer_units, activation, loss,
+               l2=0.0, l1=0.0, proba_eps=np.finfo(np.float64).eps, masks=None):
+    """Data loss plus penalties, both over the total sample weight."""
+    _, outputs = forward(X, params, layer_units, activation, loss, masks)
+    w_sum = float(np.sum(np.asarray(sample_weight, dtype=np.float64)))
+    return (weighted_data_loss(outputs[-1], Y, sample_weight, loss, proba_eps)
+            + penalty(params, layer_units, l2, l1) / w_sum)
+
+
+def objective_scale(loss, n_outputs):
+    """Factor from the reported data loss to the one the gradient belongs to.
+
+    Like scikit-learn, skreg reports the squared error averaged over outputs
+    but back-propagates ``p - y`` for every output, the gradient of the sum.
+    """
+    return n_outputs if loss == "squared_error" else 1
+
+
+def total_objective(X, Y, sample_weight, params, layer_units, activation, loss,
+                    l2=0.0, l1=0.0, masks=None):
+    """The function whose gradient the kernels compute: :func:`total_loss`
+    with the data term scaled by :func:`objective_scale`."""
+    data = total_loss(X, Y, sample_weight, params, layer_units, activation, loss, masks=masks)
+    scale = objective_scale(loss, np.shape(Y)[1])
+    return total_loss(X, Y, sample_weight, params, layer_units, activation, loss, l2, l1,
+                      masks=masks) + (scale - 1) * data
+
+
+def gradient(X, Y, sample_weight, params, layer_units, activation, loss,
+             l2=0.0, l1=0.0, masks=None):
+    """Back-propagated gradient of :func:`total_objective` (flat, pack order).
+
+    The L1 term contributes ``l1 * sign(W)`` (0 at W == 0). Probability
+    clipping is ignored (it is inactive away from 0 and 1).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    w_sum = w.sum()
+    coefs, _ = unpack(params, layer_units)
+    pre_activations, outputs = forward(X, params, layer_units, activation, loss, masks)
+    n_outputs = Y.shape[1]
+    # Canonical link: d(loss_i)/d(output pre-activation) = p - y per output.
+    delta = (outputs[-1] - Y) * w[:, None]
+    coef_grads = [None] * len(coefs)
+    intercept_grads = [None] * len(coefs)
+    for layer in range(len(coefs) - 1, -1, -1):
+        inputs = X if layer == 0 else outputs[layer - 1]
+        W = coefs[layer]
+        coef_grads[layer] = (inputs.T @ delta + l2 * W + l1 * np.sign(W)) / w_sum
+        intercept_grads[layer] = delta.sum(axis=0) / w_sum
+        if layer > 0:
+            slope = hidden_derivative(pre_activations[layer - 1], activation)
+            if masks is not None and masks[layer - 1] is not None:
+                slope = slope * masks[layer - 1]
+            delta = (delta @ W.T) * slope
+    return pack(coef_grads, intercept_grads)
+
+
+# --------------------------------------------------------------------------
+# Optimizers: transcriptions of scikit-learn's SGDOptimizer / AdamOptimizer
+# (sklearn/neural_network/_stochastic_optimizers.py), on one flat array.
+# --------------------------------------------------------------------------
+
+
+def sgd_update(params, grads, velocity, learning_rate, momentum, nesterov):
+    """Return new (params, velocity); scikit-learn's ``SGDOptimizer`` step."""
+    updates = momentum * velocity - learning_rate * grads
+    velocity = updates
+    if nesterov:
+        updates = momentum * velocity - learning_rate * grads
+    return params + updates, velocity
+
+
+def adam_update(params, grads, ms, vs, t, learning_rate_init, beta_1, beta_2, epsilon):
+    """Return new (params, ms, vs); scikit-learn's ``AdamOptimizer`` step.
+
+    ``t`` is the 1-based step count after incrementing.
+    """
+    ms = beta_1 * ms + (1 - beta_1) * grads
+    vs = beta_2 * vs + (1 - beta_2) * (grads**2)
+    learning_rate = learning_rate_init * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    updates = -learning_rate * ms / (np.sqrt(vs) + epsilon)
+    return params + updates, ms, vs
+
+
+def l1_pseudo_gradient(w, g, penalty):
+    """OWL-QN pseudo-gradient of ``g * w + penalty * |w|``, elementwise.
+
+    ``g + penalty * sign(w)`` away from zero; at zero the downhill one-sided
+    derivative, or 0 when ``|g| <= penalty`` (no direction goes downhill).
+    """
+    w, g = np.asarray(w, dtype=np.float64), np.asarray(g, dtype=np.float64)
+    at_zero = np.where(g + penalty < 0, g + penalty, np.where(g - penalty > 0, g - penalty, 0.0))
+    return np.where(w > 0, g + penalty, np.where(w < 0, g - penalty, at_zero))
+
+
+def sgd_l1_update(params, grads, velocity, n_coefs, learning_rate, momentum, nesterov, penalty):
+    """SGD step with L1 as ``skreg._kernels.sgd_step`` documents it.
+
+    For the first ``n_coefs`` entries (weights) the pseudo-gradient replaces
+    the gradient in scikit-learn's momentum step; a weight may stay in its own
+    orthant (a zero weight may only move against its pseudo-gradient, not at
+    all if that is 0); a step leaving that orthant lands on 0.0 and resets the
+    weight's velocity. Intercepts take the plain step. Returns new
+    ``(params, velocity)``.
+    """
+    params = np.asarray(params, dtype=np.float64)
+    grads = np.asarray(grads, dtype=np.float64).copy()
+    is_weight = np.arange(params.shape[0]) < n_coefs
+    grads[is_weight] = l1_pseudo_gradient(params[is_weight], grads[is_weight], penalty)
+    new_params, new_velocity = sgd_update(params, grads, velocity, learning_rate, momentum, nesterov)
+    orthant = np.where(params != 0, np.sign(params), -np.sign(grads))
+    clipped = is_weight & (new_params * orthant <= 0)
+    new_params[clipped] = 0.0
+    new_velocity[clipped] = 0.0
+    return new_params, new_velocity
+
+
+# --------------------------------------------------------------------------
+# SplitMix64 (Steele, Lea & Flood 2014), on Python integers
+# --------------------------------------------------------------------------
+
+_MASK64 = (1 << 64) - 1
+
+
+def splitmix64_uniforms(seed, n):
+    """The first ``n`` uniforms on [0, 1): top 53 bits of each output / 2**53."""
+    state = seed & _MASK64
+    values = []
+    for _ in range(n):
+        state = (state + 0x9E3779B97F4A7C15) & _MASK64
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        z = z ^ (z >> 31)
+        values.append((z >> 11) / 9007199254740992.0)
+    return values
