@@ -76,8 +76,7 @@ _PARAMETERS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the early-stopping split, the shuffles and
         the dropout masks. An int gives bit-identical fits; with ``l1=0`` and
-        ``dropout=0`` it also gives scikit-learn's random numbers. See
-        :term:`Glossary <random_state>`.
+        ``dropout=0`` it also gives scikit-learn's random numbers.
 
     tol : float, default=1e-4
         Improvement of the loss (or of the validation score) that counts as
@@ -90,7 +89,6 @@ _PARAMETERS_DOC = """
     warm_start : bool, default=False
         Start a new ``fit`` from the current weights instead of new random
         ones; the optimizer state restarts as in scikit-learn.
-        See :term:`the Glossary <warm_start>`.
 
     momentum : float, default=0.9
         Momentum of 'sgd', in [0, 1].
@@ -158,10 +156,10 @@ _ATTRIBUTES_DOC = """
         :class:`~sklearn.feature_selection.SelectFromModel` select features.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during :term:`fit`, when ``X`` has string
+        Names of features seen during ``fit``, when ``X`` has string
         column names.
 
     n_iter_ : int
@@ -211,7 +209,7 @@ _REFERENCES_DOC = """
     deep feedforward neural networks. AISTATS.
 
     Kingma, D. P. and Ba, J. (2015). Adam: A method for stochastic
-    optimization. ICLR. :arxiv:`1412.6980`
+    optimization. ICLR. arXiv:1412.6980.
 
     Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and
     Salakhutdinov, R. (2014). Dropout: a simple way to prevent neural networks
