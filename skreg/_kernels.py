@@ -41,6 +41,7 @@ ACTIVATION_CODES = {
 LOSS_SQUARED_ERROR = 0  # identity output
 LOSS_LOG = 1  # softmax output (multiclass)
 LOSS_BINARY_LOG = 2  # logistic output (binary and multi-label)
+LOSS_POISSON = 3  # exponential output (log link)
 
 SOLVER_SGD = 0
 SOLVER_ADAM = 1
@@ -255,7 +256,8 @@ def activate_output(Z, intercept, loss):
     """Add the intercept and apply the output activation that ``loss`` implies.
 
     ``Z`` of shape (n_rows, n_outputs) is **modified in place**: identity for
-    squared error, logistic for binary log loss, softmax for log loss.
+    squared error, logistic for binary log loss, softmax for log loss,
+    exponential for the Poisson deviance.
     """
     n_rows, n_outputs = Z.shape
     for i in range(n_rows):
@@ -264,6 +266,9 @@ def activate_output(Z, intercept, loss):
         if loss == LOSS_BINARY_LOG:
             for j in range(n_outputs):
                 Z[i, j] = 1.0 / (1.0 + math.exp(-Z[i, j]))
+        elif loss == LOSS_POISSON:
+            for j in range(n_outputs):
+                Z[i, j] = math.exp(Z[i, j])
         elif loss == LOSS_LOG:
             row_max = Z[i, 0]
             for j in range(1, n_outputs):
@@ -358,7 +363,8 @@ def data_loss_and_output_delta(output, Y, sample_weight, loss, proba_eps, delta)
     -------
     loss_sum : float
         ``sum_i w_i * loss_i``: half the squared error averaged over outputs
-        (scikit-learn's convention), or the log loss summed over outputs.
+        (scikit-learn's convention), or the log loss or the half Poisson
+        deviance summed over outputs.
         Divide by ``sum(sample_weight)`` for the mean.
     """
     n_rows, n_outputs = output.shape
@@ -372,6 +378,11 @@ def data_loss_and_output_delta(output, Y, sample_weight, loss, proba_eps, delta)
             delta[i, j] = (p - y) * w
             if loss == LOSS_SQUARED_ERROR:
                 row += (y - p) * (y - p)
+            elif loss == LOSS_POISSON:
+                # Half the Poisson deviance, scikit-learn's form.
+                if y > 0:
+                    row += y * math.log(y / p)
+                row += p - y
             else:
                 p = min(max(p, proba_eps), 1.0 - proba_eps)
                 if y != 0:

@@ -8,7 +8,8 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _kernels as k
@@ -238,6 +239,7 @@ _OUTPUT_ACTIVATIONS = {
     k.LOSS_SQUARED_ERROR: "identity",
     k.LOSS_LOG: "softmax",
     k.LOSS_BINARY_LOG: "logistic",
+    k.LOSS_POISSON: "exp",
 }
 
 
@@ -353,11 +355,14 @@ class _BaseMLP(BaseEstimator):
             If training diverges (non-finite loss or weights); the message
             suggests a remedy and a previously fitted model is left as it was.
         """
+        return self._fit_keeping_input_metadata(X, y, sample_weight)
+
+    def _fit_keeping_input_metadata(self, X, y, sample_weight, **fit_options):
         # validate_data(reset=True) records the input's shape and names
         # before training; a failed fit must not leave them changed.
         input_metadata = {name: getattr(self, name) for name in _INPUT_METADATA if hasattr(self, name)}
         try:
-            return self._fit(X, y, sample_weight)
+            return self._fit(X, y, sample_weight, **fit_options)
         except BaseException:
             for name in _INPUT_METADATA:
                 if name in input_metadata:
@@ -403,12 +408,16 @@ class _BaseMLP(BaseEstimator):
                 "minibatches. Use solver='adam' or 'sgd'."
             )
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, incremental=False, classes=None):
         hidden_sizes = self._hidden_sizes()
         dropout = self._dropout_rates(len(hidden_sizes))
         self._check_solver_supports(dropout)
-        first_pass = not (self.warm_start and hasattr(self, "coefs_"))
-        X, Y, Y_stratify, encoder = self._validate_training_data(X, y, reset=first_pass)
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
+        X, Y, Y_stratify, encoder = self._validate_training_data(
+            X, y, reset=not continuing, incremental=incremental, classes=classes
+        )
         loss_code = self._loss_code(encoder)
         X = np.ascontiguousarray(X)
         dtype = X.dtype
@@ -419,19 +428,20 @@ class _BaseMLP(BaseEstimator):
 
         layer_units = np.array([X.shape[1], *hidden_sizes, Y.shape[1]], dtype=np.int64)
         random_state = check_random_state(self.random_state)
-        if first_pass:
-            params = initial_parameters(layer_units, self.activation, random_state, dtype)
-            progress = Progress.fresh(self.early_stopping)
-        else:
+        if continuing:
             if [c.shape for c in self.coefs_] != [
                 (a, b) for a, b in zip(layer_units[:-1], layer_units[1:])
             ]:
                 raise ValueError(
-                    "warm_start needs the same network: hidden_layer_sizes and the "
-                    "number of outputs must not change between fits."
+                    "warm_start and partial_fit need the same network: "
+                    "hidden_layer_sizes and the number of outputs must not change "
+                    "between calls."
                 )
             params = pack(self.coefs_, self.intercepts_, dtype)
             progress = self._progress()
+        else:
+            params = initial_parameters(layer_units, self.activation, random_state, dtype)
+            progress = Progress.fresh(self.early_stopping)
 
         config = np.zeros(k.N_CONFIG, dtype=np.int64)
         config[k.CFG_ACTIVATION] = k.ACTIVATION_CODES[self.activation]
@@ -451,36 +461,41 @@ class _BaseMLP(BaseEstimator):
         if self.solver == "lbfgs":
             params, n_iter, loss = fit_lbfgs(self, X, Y, sample_weight, params, layer_units, config, hyper)
             fitted = {"loss_": loss, "n_iter_": n_iter}
+            if not continuing:
+                fitted["t_"] = 0
         else:
             def score_validation(output, rows):
                 return self._score_output(output, Y[rows], sample_weight[rows], encoder)
 
             result = fit_stochastic(
                 self, X, Y, Y_stratify, sample_weight, params, layer_units, config, hyper,
-                dropout, random_state, progress, score_validation,
+                dropout, random_state, progress, score_validation, incremental,
             )
-            params = result.params
+            params, progress = result.params, result.progress
             fitted = {
                 "loss_": result.loss,
                 "n_iter_": result.n_iter,
-                "t_": result.progress.t,
-                "loss_curve_": result.progress.loss_curve,
-                "validation_scores_": result.progress.validation_scores,
-                "best_loss_": result.progress.best_loss,
-                "best_validation_score_": result.progress.best_validation_score,
-                "_no_improvement_count": result.progress.no_improvement_count,
-                "_best_params": result.progress.best_params,
+                "t_": progress.t,
+                "loss_curve_": progress.loss_curve,
+                "validation_scores_": progress.validation_scores,
+                "best_loss_": progress.best_loss,
+                "best_validation_score_": progress.best_validation_score,
+                "_training_state": {
+                    "no_improvement_count": progress.no_improvement_count,
+                    "best_params": progress.best_params,
+                    "optimizer_state": progress.optimizer_state,
+                    "adam_steps": progress.adam_steps,
+                    "learning_rate": progress.learning_rate,
+                },
             }
 
         # Commit only now: an error above leaves a previous fit untouched.
-        if first_pass:
+        if not continuing:
             self._commit_targets(encoder)
         self.coefs_, self.intercepts_ = unpack(params, layer_units)
         self.n_layers_ = len(layer_units)
         self.n_outputs_ = int(layer_units[-1])
         self.out_activation_ = _OUTPUT_ACTIVATIONS[loss_code]
-        if self.solver == "lbfgs" and not hasattr(self, "t_"):
-            self.t_ = 0
         for name, value in fitted.items():
             setattr(self, name, value)
         first_layer = np.abs(self.coefs_[0]).sum(axis=1, dtype=np.float64)
@@ -489,8 +504,8 @@ class _BaseMLP(BaseEstimator):
         return self
 
     def _progress(self):
-        """The training history a warm-started fit continues from."""
-        if not hasattr(self, "loss_curve_") or self.solver == "lbfgs":
+        """The training state a warm-started fit or partial_fit continues."""
+        if not hasattr(self, "_training_state"):
             return Progress.fresh(self.early_stopping)
         return Progress(
             t=self.t_,
@@ -498,9 +513,16 @@ class _BaseMLP(BaseEstimator):
             validation_scores=self.validation_scores_,
             best_loss=self.best_loss_,
             best_validation_score=self.best_validation_score_,
-            no_improvement_count=self._no_improvement_count,
-            best_params=self._best_params,
+            **self._training_state,
         )
+
+    def _partial_fit_available(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
 
     def _forward(self, X):
         """Network output for validated ``X``, in the model's float dtype."""
@@ -575,22 +597,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     True
     """
 
-    def _validate_training_data(self, X, y, reset):
+    def _validate_training_data(self, X, y, reset, incremental, classes):
         X, y = validate_data(
             self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        if reset:
+        if incremental:
+            binarizer = self._partial_fit_binarizer(y, classes)
+        elif reset:
             binarizer = LabelBinarizer().fit(y)
         else:
             binarizer = self._label_binarizer
-            classes = unique_labels(y)
-            if set(classes) != set(self.classes_):
+            seen = unique_labels(y)
+            if set(seen) != set(self.classes_):
                 raise ValueError(
                     "warm_start can only be used where `y` has the same classes as "
                     f"in the previous call to fit. Previously got {self.classes_}, "
-                    f"`y` has {classes}"
+                    f"`y` has {seen}"
                 )
         Y_bool = binarizer.transform(y).astype(bool)
         # scikit-learn stratifies the validation split only when the encoded
@@ -599,12 +623,69 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Y_stratify = Y_bool if Y_bool.shape[1] == 1 else None
         return X, np.ascontiguousarray(Y_bool, dtype=X.dtype), Y_stratify, binarizer
 
+    def _partial_fit_binarizer(self, y, classes):
+        """The label encoding of a partial_fit call, checked as scikit-learn does."""
+        fitted = hasattr(self, "classes_")
+        if classes is not None:
+            classes = unique_labels(classes)
+            if fitted and not np.array_equal(self.classes_, classes):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on last call to "
+                    f"partial_fit, was: {self.classes_!r}"
+                )
+        if not fitted:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            multilabel = type_of_target(y).startswith("multilabel")
+            return LabelBinarizer().fit(y if multilabel else classes)
+        seen = unique_labels(y)
+        if self.warm_start:
+            if set(seen) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as "
+                    f"in the previous call to fit. Previously got {self.classes_}, "
+                    f"`y` has {seen}"
+                )
+        elif len(np.setdiff1d(seen, self.classes_, assume_unique=True)):
+            raise ValueError(
+                f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                f"{self.classes_}. 'y' has {seen}."
+            )
+        return self._label_binarizer
+
+    @available_if(_BaseMLP._partial_fit_available)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train one epoch on the given data, continuing the current model.
+
+        Available for the 'sgd' and 'adam' solvers. Weights, optimizer state
+        (velocities or moments, Adam's step count, the scheduled learning rate)
+        and ``t_`` carry over from call to call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels (an indicator matrix for multi-label).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole stream. Required on the first call,
+            optional (and checked) on later ones.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit_keeping_input_metadata(X, y, sample_weight, incremental=True, classes=classes)
+
     def _commit_targets(self, binarizer):
         self._label_binarizer = binarizer
         self.classes_ = binarizer.classes_
 
-    @staticmethod
-    def _loss_code(binarizer):
+    def _loss_code(self, binarizer):
         return k.LOSS_LOG if binarizer.y_type_ == "multiclass" else k.LOSS_BINARY_LOG
 
     @staticmethod
@@ -679,15 +760,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multilayer-perceptron regressor with L1, L2, dropout and early stopping.
 
-    Minimises the squared error with an identity output, with 'adam', 'sgd'
+    Minimises the squared error (or the Poisson deviance) with 'adam', 'sgd'
     or 'lbfgs'. A drop-in for :class:`sklearn.neural_network.MLPRegressor`
     with ``alpha`` renamed ``l2``, plus ``l1`` and ``dropout``.
 
     Parameters
     ----------
-    loss : {'squared_error'}, default='squared_error'
-        The loss: half the squared error, averaged over outputs for 2-D
-        targets as in scikit-learn.
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss: half the squared error (identity output, averaged over
+        outputs for 2-D targets as in scikit-learn), or half the Poisson
+        deviance with an exponential output (log link), which needs
+        ``y >= 0``.
 
 %(parameters)s
 
@@ -705,7 +788,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     Notes
     -----
     The loss ``l`` below is half the squared error, averaged over the outputs
-    of a 2-D target (its gradient is that of the sum, as in scikit-learn).
+    of a 2-D target (its gradient is that of the sum, as in scikit-learn), or
+    half the Poisson deviance ``y log(y / p) - y + p``, summed over outputs.
 
 %(notes)s
 
@@ -730,7 +814,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error"})],
+        "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
     def __init__(
@@ -792,22 +876,56 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         )
         self.loss = loss
 
-    def _validate_training_data(self, X, y, reset):
+    def _validate_training_data(self, X, y, reset, incremental, classes):
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True,
             dtype=(np.float64, np.float32), reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative targets y; got a minimum of "
+                f"{np.min(y)}."
+            )
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         return X, np.ascontiguousarray(Y, dtype=X.dtype), None, None
 
     def _commit_targets(self, encoder):
         pass
 
-    @staticmethod
-    def _loss_code(encoder):
-        return k.LOSS_SQUARED_ERROR
+    def _loss_code(self, encoder):
+        return k.LOSS_POISSON if self.loss == "poisson" else k.LOSS_SQUARED_ERROR
+
+    @available_if(_BaseMLP._partial_fit_available)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch on the given data, continuing the current model.
+
+        Available for the 'sgd' and 'adam' solvers. Weights, optimizer state
+        (velocities or moments, Adam's step count, the scheduled learning rate)
+        and ``t_`` carry over from call to call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit_keeping_input_metadata(X, y, sample_weight, incremental=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = self.loss == "poisson"
+        return tags
 
     def _score_output(self, output, Y, sample_weight, encoder):
         if not np.all(np.isfinite(output)):

@@ -63,7 +63,13 @@ def diverged_error(where, learning_rate_init=None):
 
 @dataclass
 class Progress:
-    """Training history that scikit-learn keeps across warm-started fits."""
+    """What training carries from one call to the next.
+
+    scikit-learn keeps the history (``t``, the curves, the best scores and the
+    no-improvement count) across warm-started fits and ``partial_fit`` calls,
+    and the optimizer's state (velocities or moments, Adam's step count, the
+    scheduled learning rate) across ``partial_fit`` calls only.
+    """
 
     t: int
     loss_curve: list
@@ -72,6 +78,9 @@ class Progress:
     best_validation_score: float | None
     no_improvement_count: int
     best_params: np.ndarray | None
+    optimizer_state: np.ndarray | None
+    adam_steps: int
+    learning_rate: float | None
 
     @classmethod
     def fresh(cls, early_stopping):
@@ -83,6 +92,9 @@ class Progress:
             best_validation_score=-np.inf if early_stopping else None,
             no_improvement_count=0,
             best_params=None,
+            optimizer_state=None,
+            adam_steps=0,
+            learning_rate=None,
         )
 
 
@@ -95,7 +107,7 @@ class StochasticResult:
 
 
 def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, config, hyper,
-                   dropout, random_state, progress, score_validation):
+                   dropout, random_state, progress, score_validation, incremental):
     """Train with minibatch SGD or Adam, scikit-learn's epoch loop.
 
     Parameters
@@ -114,11 +126,14 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
     random_state : numpy.random.RandomState
         Draws the validation split, the shuffles and the dropout seed.
     progress : Progress
-        History to continue (a fresh one unless warm-starting); a copy is
+        State to continue (a fresh one for a new network); a copy is
         returned, the argument is not modified.
     score_validation : callable
         ``score_validation(output, validation_indices)`` returns the
         validation score of the network's output on those rows.
+    incremental : bool
+        True for ``partial_fit``: one epoch, continuing the optimizer state;
+        False for ``fit``: up to ``max_iter`` epochs with a new optimizer.
 
     Returns
     -------
@@ -167,15 +182,20 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
         rng_state[0] = random_state.randint(np.iinfo(np.int64).max, dtype=np.int64)
 
     grads = np.empty_like(params)
-    optimizer_state = np.zeros((2, params.shape[0]), dtype=params.dtype)
-    adam_steps = np.zeros(1, dtype=np.int64)
+    if incremental and progress.optimizer_state is not None:
+        optimizer_state = progress.optimizer_state.astype(params.dtype)
+        adam_steps = np.array([progress.adam_steps], dtype=np.int64)
+        learning_rate = progress.learning_rate
+    else:
+        optimizer_state = np.zeros((2, params.shape[0]), dtype=params.dtype)
+        adam_steps = np.zeros(1, dtype=np.int64)
+        learning_rate = float(est.learning_rate_init)
     work = np.empty(k.workspace_size(layer_units, batch_size), dtype=params.dtype)
     positions = np.arange(n_train)
-    learning_rate = float(est.learning_rate_init)
     is_sgd = config[k.CFG_SOLVER] == k.SOLVER_SGD
     loss = np.nan
     n_iter = 0
-    for _ in range(est.max_iter):
+    for _ in range(1 if incremental else est.max_iter):
         if est.shuffle:
             positions = shuffle_indices(positions, random_state=random_state)
         hyper[k.HYP_LEARNING_RATE] = learning_rate
@@ -244,13 +264,16 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
                     print(msg + suffix + " Stopping.")
                 break
 
-        if n_iter == est.max_iter:
+        if not incremental and n_iter == est.max_iter:
             warnings.warn(
                 "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                 "optimization hasn't converged yet." % est.max_iter,
                 ConvergenceWarning,
             )
 
+    progress.optimizer_state = optimizer_state
+    progress.adam_steps = int(adam_steps[0])
+    progress.learning_rate = learning_rate
     if est.early_stopping and progress.best_params is not None:
         params = progress.best_params.copy()
     if not np.all(np.isfinite(params)):

@@ -43,11 +43,16 @@ def _snapshot(est):
 
 def _assert_same_state(before, est):
     """Every attribute of ``est`` equals the deep copy ``before``."""
-    after = vars(est)
+    _assert_same_mapping(before, vars(est))
+
+
+def _assert_same_mapping(before, after):
     assert sorted(after) == sorted(before)
     for key, old in before.items():
         new = after[key]
-        if isinstance(old, list) and old and isinstance(old[0], np.ndarray):
+        if isinstance(old, dict):
+            _assert_same_mapping(old, new)
+        elif isinstance(old, list) and old and isinstance(old[0], np.ndarray):
             assert len(new) == len(old), key
             for a, b in zip(new, old):
                 assert a.dtype == b.dtype, key
