@@ -15,6 +15,13 @@ Per-layer activations live in one flat buffer: for ``n_rows`` rows, the output
 of layer ``l`` is the block ``[n_rows * sum(units[1:l+1]), ...)`` reshaped to
 ``(n_rows, units[l+1])``. ``derivatives`` and ``deltas`` share this layout.
 
+The input of the first layer comes as a pair ``X, X_csr``. Dense input: ``X``
+holds the rows in use and ``X_csr`` is three empty arrays. Sparse input:
+``X_csr = (data, indices, indptr)`` is the whole CSR matrix (int64 indices),
+``X`` an empty ``(0, n_features)`` array, and ``rows`` names the rows in use,
+so a minibatch is never densified. Either way ``rows.shape[0]`` is the number
+of rows, and both kinds share one compiled signature per float dtype.
+
 Strings become integer codes at the Python boundary (``ACT_*``, ``LOSS_*``,
 ``SOLVER_*``); the ``config`` int64 array and the ``hyper`` float64 array are
 indexed with the ``CFG_*`` and ``HYP_*`` constants.
@@ -23,6 +30,7 @@ indexed with the ``CFG_*`` and ``HYP_*`` constants.
 import math
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 
 ACT_IDENTITY = 0
@@ -125,50 +133,130 @@ def layer_block(buffer, layer_units, layer, n_rows):
 
 
 @njit(cache=True)
-def split_workspace(work, layer_units, capacity, n_rows):
+def layer_buffers(work, layer_units, capacity):
+    """The per-layer buffers at the front of a work array.
+
+    Returns ``activations, derivatives, deltas``, each a flat view of length
+    ``capacity * n_units`` (n_units: every layer's width but the input's) in
+    the per-layer block layout.
+    """
+    n_units = 0
+    for i in range(1, layer_units.shape[0]):
+        n_units += layer_units[i]
+    size = capacity * n_units
+    return work[:size], work[size : 2 * size], work[2 * size : 3 * size]
+
+
+@njit(cache=True)
+def split_workspace(work, layer_units, capacity, n_rows, dense_input):
     """Carve a minibatch's buffers out of one work array.
 
     Parameters
     ----------
-    work : ndarray of shape (workspace_size(layer_units, capacity),)
+    work : ndarray of shape (workspace_size(layer_units, capacity, ...),)
     layer_units : ndarray of shape (n_layers,), int64
     capacity : int
         Largest number of rows the work array was sized for.
     n_rows : int
         Rows of this minibatch, at most ``capacity``.
+    dense_input : bool
+        Whether rows of a dense input are gathered into ``X_batch`` (the work
+        array then has room for them); sparse input is read in place and gets
+        an ``X_batch`` without rows.
 
     Returns
     -------
-    X_batch : ndarray of shape (n_rows, layer_units[0])
+    X_batch : ndarray of shape (n_rows or 0, layer_units[0])
     Y_batch : ndarray of shape (n_rows, layer_units[-1])
     weight_batch : ndarray of shape (n_rows,)
     activations, derivatives, deltas : ndarray of shape (capacity * n_units,)
-        Flat buffers in the per-layer block layout.
+        As returned by :func:`layer_buffers`.
     """
+    activations, derivatives, deltas = layer_buffers(work, layer_units, capacity)
     n_in = layer_units[0]
     n_out = layer_units[-1]
-    n_units = 0
-    for i in range(1, layer_units.shape[0]):
-        n_units += layer_units[i]
-    start = 0
-    X_batch = work[start : start + n_rows * n_in].reshape((n_rows, n_in))
-    start += capacity * n_in
+    start = 3 * activations.shape[0]
     Y_batch = work[start : start + n_rows * n_out].reshape((n_rows, n_out))
     start += capacity * n_out
     weight_batch = work[start : start + n_rows]
     start += capacity
-    activations = work[start : start + capacity * n_units]
-    start += capacity * n_units
-    derivatives = work[start : start + capacity * n_units]
-    start += capacity * n_units
-    deltas = work[start : start + capacity * n_units]
+    x_rows = n_rows if dense_input else 0
+    X_batch = work[start : start + x_rows * n_in].reshape((x_rows, n_in))
     return X_batch, Y_batch, weight_batch, activations, derivatives, deltas
 
 
-def workspace_size(layer_units, capacity):
-    """Length of the work array that :func:`split_workspace` carves up."""
+def workspace_size(layer_units, capacity, gathered_features):
+    """Length of a work array for :func:`split_workspace` (and, with
+    ``gathered_features=0``, for :func:`layer_buffers`).
+
+    ``gathered_features`` is ``layer_units[0]`` when minibatches of a dense
+    input are gathered into the work array, else 0.
+    """
     n_units = int(np.sum(layer_units[1:]))
-    return capacity * (int(layer_units[0]) + int(layer_units[-1]) + 1 + 3 * n_units)
+    return capacity * (3 * n_units + int(layer_units[-1]) + 1 + gathered_features)
+
+
+def kernel_input(X):
+    """The ``X, X_csr`` pair the kernels take, from a dense array or a sparse
+    matrix that validation already made CSR."""
+    if sp.issparse(X):
+        X_csr = (X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64))
+        return np.empty((0, X.shape[1]), dtype=X.dtype), X_csr
+    no_csr = (np.empty(0, dtype=X.dtype), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    return np.ascontiguousarray(X), no_csr
+
+
+# --------------------------------------------------------------------------
+# First layer: dense or sparse input
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def input_product(X, X_csr, rows, coef, out):
+    """``out = input_rows @ coef``, the first layer's pre-activation.
+
+    Parameters
+    ----------
+    X, X_csr : the input pair (see the module docstring)
+    rows : ndarray of shape (n_rows,), int64
+        Rows of the sparse matrix in use; only its length matters for dense X.
+    coef : ndarray of shape (n_features, n_units)
+    out : ndarray of shape (n_rows, n_units)
+        **Modified in place.**
+    """
+    data, indices, indptr = X_csr
+    if indptr.shape[0] == 0:
+        np.dot(X, coef, out)
+        return
+    out[:] = 0.0
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        for p in range(indptr[row], indptr[row + 1]):
+            value = data[p]
+            feature = indices[p]
+            for j in range(out.shape[1]):
+                out[i, j] += value * coef[feature, j]
+
+
+@njit(cache=True)
+def input_transpose_product(X, X_csr, rows, delta, out):
+    """``out = input_rows.T @ delta``, the first layer's weight gradient.
+
+    ``out`` of shape (n_features, n_units) is **modified in place**; other
+    arguments as in :func:`input_product`.
+    """
+    data, indices, indptr = X_csr
+    if indptr.shape[0] == 0:
+        np.dot(X.T, delta, out)
+        return
+    out[:] = 0.0
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        for p in range(indptr[row], indptr[row + 1]):
+            value = data[p]
+            feature = indices[p]
+            for j in range(out.shape[1]):
+                out[feature, j] += value * delta[i, j]
 
 
 # --------------------------------------------------------------------------
@@ -283,12 +371,14 @@ def activate_output(Z, intercept, loss):
 
 
 @njit(cache=True)
-def forward(X, params, layer_units, config, dropout, rng_state, activations, derivatives):
-    """Run the network on the rows of ``X``.
+def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, activations, derivatives):
+    """Run the network on the input rows.
 
     Parameters
     ----------
-    X : ndarray of shape (n_rows, layer_units[0]), C-contiguous
+    X, X_csr : the input pair (see the module docstring)
+    rows : ndarray of shape (n_rows,), int64
+        Rows of the sparse matrix in use; only its length matters for dense X.
     params : ndarray of shape (n_params,)
     layer_units : ndarray of shape (n_layers,), int64
     config : ndarray of shape (N_CONFIG,), int64
@@ -309,7 +399,7 @@ def forward(X, params, layer_units, config, dropout, rng_state, activations, der
     output : ndarray of shape (n_rows, layer_units[-1])
         A view into ``activations``.
     """
-    n_rows = X.shape[0]
+    n_rows = rows.shape[0]
     n_layers = layer_units.shape[0] - 1
     output_layer = n_layers - 1
     store_derivative = derivatives.shape[0] > 0
@@ -317,7 +407,7 @@ def forward(X, params, layer_units, config, dropout, rng_state, activations, der
         coef, intercept = layer_parameters(params, layer_units, layer)
         Z = layer_block(activations, layer_units, layer, n_rows)
         if layer == 0:
-            np.dot(X, coef, Z)
+            input_product(X, X_csr, rows, coef, Z)
         else:
             np.dot(layer_block(activations, layer_units, layer - 1, n_rows), coef, Z)
         if layer == output_layer:
@@ -411,12 +501,12 @@ def weight_penalty(params, n_coefs, l2, l1):
 
 
 @njit(cache=True)
-def backward(X, params, grads, layer_units, activations, derivatives, deltas, weight_sum, l2):
+def backward(X, X_csr, rows, params, grads, layer_units, activations, derivatives, deltas, weight_sum, l2):
     """Back-propagate the output delta into the gradient of the smooth loss.
 
     Parameters
     ----------
-    X : ndarray of shape (n_rows, layer_units[0])
+    X, X_csr, rows : the input, as given to :func:`forward`
     params : ndarray of shape (n_params,)
     grads : ndarray of shape (n_params,)
         Receives the gradient of (data loss + L2 penalty) / ``weight_sum``
@@ -431,14 +521,14 @@ def backward(X, params, grads, layer_units, activations, derivatives, deltas, we
         Total sample weight of the rows.
     l2 : float
     """
-    n_rows = X.shape[0]
+    n_rows = rows.shape[0]
     n_layers = layer_units.shape[0] - 1
     for layer in range(n_layers - 1, -1, -1):
         coef, _ = layer_parameters(params, layer_units, layer)
         coef_grad, intercept_grad = layer_parameters(grads, layer_units, layer)
         delta = layer_block(deltas, layer_units, layer, n_rows)
         if layer == 0:
-            np.dot(X.T, delta, coef_grad)
+            input_transpose_product(X, X_csr, rows, delta, coef_grad)
         else:
             np.dot(layer_block(activations, layer_units, layer - 1, n_rows).T, delta, coef_grad)
         fan_in, fan_out = coef.shape
@@ -594,6 +684,7 @@ def adam_step(params, grads, first_moment, second_moment, n_coefs, step, hyper, 
 @njit(cache=True)
 def run_epoch(
     X,
+    X_csr,
     Y,
     sample_weight,
     sample_order,
@@ -612,7 +703,7 @@ def run_epoch(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), C-contiguous
+    X, X_csr : the input pair (see the module docstring), all samples
     Y : ndarray of shape (n_samples, n_outputs), same dtype as ``params``
     sample_weight : ndarray of shape (n_samples,)
     sample_order : ndarray of shape (n_samples,), int64
@@ -624,8 +715,9 @@ def run_epoch(
     optimizer_state : ndarray of shape (2, n_params)
         Velocity (sgd, row 0) or first and second moments (adam), **modified
         in place**.
-    work : ndarray of shape (workspace_size(layer_units, batch_size),)
-        Scratch space, overwritten.
+    work : ndarray of shape (workspace_size(layer_units, batch_size, n),)
+        Scratch space, overwritten; ``n`` is ``layer_units[0]`` for dense X
+        and 0 for sparse X.
     layer_units : ndarray of shape (n_layers,), int64
     config : ndarray of shape (N_CONFIG,), int64
     hyper : ndarray of shape (N_HYPER,), float64
@@ -648,17 +740,21 @@ def run_epoch(
     l2 = hyper[HYP_L2]
     l1 = hyper[HYP_L1]
     loss_code = config[CFG_LOSS]
+    dense = X_csr[2].shape[0] == 0
     loss_sum = 0.0
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)
         n_rows = stop - start
+        rows = sample_order[start:stop]
+        # Sparse rows are read in place, so their X_batch has no rows.
         X_batch, Y_batch, weight_batch, activations, derivatives, deltas = split_workspace(
-            work, layer_units, batch_size, n_rows
+            work, layer_units, batch_size, n_rows, dense
         )
         weight_sum = 0.0
         for i in range(n_rows):
-            row = sample_order[start + i]
-            X_batch[i, :] = X[row, :]
+            row = rows[i]
+            if dense:
+                X_batch[i, :] = X[row, :]
             Y_batch[i, :] = Y[row, :]
             weight_batch[i] = sample_weight[row]
             weight_sum += sample_weight[row]
@@ -666,7 +762,7 @@ def run_epoch(
             # Only zero-weight rows: they carry no gradient information.
             continue
         output = forward(
-            X_batch, params, layer_units, config, dropout, rng_state, activations, derivatives
+            X_batch, X_csr, rows, params, layer_units, config, dropout, rng_state, activations, derivatives
         )
         output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_rows)
         data_loss = data_loss_and_output_delta(
@@ -674,7 +770,9 @@ def run_epoch(
         )
         penalty = weight_penalty(params, n_coefs, l2, l1)
         loss_sum += (data_loss / weight_sum + penalty / weight_sum) * n_rows
-        backward(X_batch, params, grads, layer_units, activations, derivatives, deltas, weight_sum, l2)
+        backward(
+            X_batch, X_csr, rows, params, grads, layer_units, activations, derivatives, deltas, weight_sum, l2
+        )
         if config[CFG_SOLVER] == SOLVER_ADAM:
             adam_steps[0] += 1
             adam_step(
@@ -702,20 +800,19 @@ def run_epoch(
 
 
 @njit(cache=True)
-def loss_and_gradient(X, Y, sample_weight, params, grads, work, layer_units, config, hyper):
+def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, work, layer_units, config, hyper):
     """Full-batch loss and gradient, for L-BFGS.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), C-contiguous
+    X, X_csr : the input pair (see the module docstring), all samples
     Y : ndarray of shape (n_samples, n_outputs)
     sample_weight : ndarray of shape (n_samples,)
     params : ndarray of shape (n_params,)
     grads : ndarray of shape (n_params,)
         Receives the gradient (**modified in place**).
-    work : ndarray of shape (workspace_size(layer_units, n_samples),)
-        Scratch space; only its activation, derivative and delta parts are
-        used.
+    work : ndarray of shape (workspace_size(layer_units, n_samples, 0),)
+        Scratch space for :func:`layer_buffers`.
     layer_units, config, hyper
         As in :func:`run_epoch`; L1 must be 0 (the objective is smooth).
 
@@ -724,11 +821,14 @@ def loss_and_gradient(X, Y, sample_weight, params, grads, work, layer_units, con
     loss : float
         Weighted mean data loss plus the L2 penalty over the total weight.
     """
-    n_samples = X.shape[0]
-    _, _, _, activations, derivatives, deltas = split_workspace(work, layer_units, n_samples, n_samples)
+    n_samples = Y.shape[0]
+    rows = np.arange(n_samples)
+    activations, derivatives, deltas = layer_buffers(work, layer_units, n_samples)
     no_dropout = np.zeros(layer_units.shape[0] - 2)
     unused_rng = np.zeros(1, dtype=np.uint64)
-    output = forward(X, params, layer_units, config, no_dropout, unused_rng, activations, derivatives)
+    output = forward(
+        X, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, derivatives
+    )
     output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_samples)
     data_loss = data_loss_and_output_delta(
         output, Y, sample_weight, config[CFG_LOSS], hyper[HYP_PROBA_EPS], output_delta
@@ -737,17 +837,19 @@ def loss_and_gradient(X, Y, sample_weight, params, grads, work, layer_units, con
     for i in range(n_samples):
         weight_sum += sample_weight[i]
     penalty = weight_penalty(params, n_coefficients(layer_units), hyper[HYP_L2], 0.0)
-    backward(X, params, grads, layer_units, activations, derivatives, deltas, weight_sum, hyper[HYP_L2])
+    backward(
+        X, X_csr, rows, params, grads, layer_units, activations, derivatives, deltas, weight_sum, hyper[HYP_L2]
+    )
     return data_loss / weight_sum + penalty / weight_sum
 
 
 @njit(cache=True)
-def predict_output(X, params, layer_units, config, chunk_size):
-    """Network output for every row of ``X``, computed in chunks of rows.
+def predict_output(X, X_csr, params, layer_units, config, chunk_size):
+    """Network output for every input row, computed in chunks of rows.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), C-contiguous
+    X, X_csr : the input pair (see the module docstring), all samples
     params : ndarray of shape (n_params,)
     layer_units : ndarray of shape (n_layers,), int64
     config : ndarray of shape (N_CONFIG,), int64
@@ -758,7 +860,8 @@ def predict_output(X, params, layer_units, config, chunk_size):
     -------
     output : ndarray of shape (n_samples, layer_units[-1]), dtype of params
     """
-    n_samples = X.shape[0]
+    dense = X_csr[2].shape[0] == 0
+    n_samples = X.shape[0] if dense else X_csr[2].shape[0] - 1
     n_units = 0
     for i in range(1, layer_units.shape[0]):
         n_units += layer_units[i]
@@ -770,8 +873,18 @@ def predict_output(X, params, layer_units, config, chunk_size):
     output = np.empty((n_samples, layer_units[-1]), dtype=params.dtype)
     for start in range(0, n_samples, capacity):
         stop = min(start + capacity, n_samples)
+        rows = np.arange(start, stop)
         chunk = forward(
-            X[start:stop], params, layer_units, config, no_dropout, unused_rng, activations, no_derivatives
+            X[start:stop] if dense else X,
+            X_csr,
+            rows,
+            params,
+            layer_units,
+            config,
+            no_dropout,
+            unused_rng,
+            activations,
+            no_derivatives,
         )
         output[start:stop] = chunk
     return output

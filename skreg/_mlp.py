@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
@@ -13,9 +14,8 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _kernels as k
-from ._solvers import Progress, fit_lbfgs, fit_stochastic, initial_parameters, pack, unpack
+from ._solvers import Progress, fit_lbfgs, fit_stochastic, initial_parameters, pack, predict, unpack
 
-_PREDICT_CHUNK_ROWS = 4096
 _INPUT_METADATA = ("n_features_in_", "feature_names_in_")
 
 _PARAMETERS_DOC = """
@@ -374,6 +374,11 @@ class _BaseMLP(BaseEstimator):
     def __sklearn_is_fitted__(self):
         return hasattr(self, "coefs_")
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
@@ -419,7 +424,6 @@ class _BaseMLP(BaseEstimator):
             X, y, reset=not continuing, incremental=incremental, classes=classes
         )
         loss_code = self._loss_code(encoder)
-        X = np.ascontiguousarray(X)
         dtype = X.dtype
         sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
         if not np.any(sample_weight > 0):
@@ -527,7 +531,7 @@ class _BaseMLP(BaseEstimator):
     def _forward(self, X):
         """Network output for validated ``X``, in the model's float dtype."""
         dtype = self.coefs_[0].dtype
-        X = np.ascontiguousarray(X, dtype=dtype)
+        X = X.astype(dtype, copy=False) if sp.issparse(X) else np.ascontiguousarray(X, dtype=dtype)
         layer_units = np.array(
             [self.coefs_[0].shape[0], *(c.shape[1] for c in self.coefs_)], dtype=np.int64
         )
@@ -535,11 +539,11 @@ class _BaseMLP(BaseEstimator):
         config[k.CFG_ACTIVATION] = k.ACTIVATION_CODES[self.activation]
         config[k.CFG_LOSS] = self._loss_code(getattr(self, "_label_binarizer", None))
         params = pack(self.coefs_, self.intercepts_, dtype)
-        return k.predict_output(X, params, layer_units, config, _PREDICT_CHUNK_ROWS)
+        return predict(X, params, layer_units, config)
 
     def _validated_forward(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False)
         return self._forward(X)
 
 
@@ -599,7 +603,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _validate_training_data(self, X, y, reset, incremental, classes):
         X, y = validate_data(
-            self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset
+            self, X, y, accept_sparse="csr", multi_output=True,
+            dtype=(np.float64, np.float32), reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -878,7 +883,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validate_training_data(self, X, y, reset, incremental, classes):
         X, y = validate_data(
-            self, X, y, multi_output=True, y_numeric=True,
+            self, X, y, accept_sparse="csr", multi_output=True, y_numeric=True,
             dtype=(np.float64, np.float32), reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:

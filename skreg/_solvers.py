@@ -14,11 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import shuffle as shuffle_indices
 
 from . import _kernels as k
+
+PREDICT_CHUNK_ROWS = 4096
 
 
 def initial_parameters(layer_units, activation, random_state, dtype):
@@ -59,6 +62,13 @@ def diverged_error(where, learning_rate_init=None):
     if learning_rate_init is not None:
         remedies = f"lower learning_rate_init (currently {learning_rate_init:g}), " + remedies
     return ValueError(f"Training diverged: {where} became non-finite. Try to {remedies}, or increase l2.")
+
+
+def predict(X, params, layer_units, config):
+    """Network output for dense or CSR ``X``, in chunks of rows that bound
+    the memory of the activations."""
+    X_dense, X_csr = k.kernel_input(X)
+    return k.predict_output(X_dense, X_csr, params, layer_units, config, PREDICT_CHUNK_ROWS)
 
 
 @dataclass
@@ -114,7 +124,7 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
     ----------
     est : estimator
         Only its hyperparameters are read.
-    X : ndarray of shape (n_samples, n_features), C-contiguous float
+    X : ndarray or CSR matrix of shape (n_samples, n_features), float
     Y : ndarray of shape (n_samples, n_outputs), dtype of X
     Y_stratify : ndarray or None
         Labels to stratify the validation split by, or None.
@@ -190,7 +200,9 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
         optimizer_state = np.zeros((2, params.shape[0]), dtype=params.dtype)
         adam_steps = np.zeros(1, dtype=np.int64)
         learning_rate = float(est.learning_rate_init)
-    work = np.empty(k.workspace_size(layer_units, batch_size), dtype=params.dtype)
+    X_dense, X_csr = k.kernel_input(X)
+    gathered_features = 0 if sp.issparse(X) else X.shape[1]
+    work = np.empty(k.workspace_size(layer_units, batch_size, gathered_features), dtype=params.dtype)
     positions = np.arange(n_train)
     is_sgd = config[k.CFG_SOLVER] == k.SOLVER_SGD
     loss = np.nan
@@ -200,7 +212,8 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
             positions = shuffle_indices(positions, random_state=random_state)
         hyper[k.HYP_LEARNING_RATE] = learning_rate
         loss_sum = k.run_epoch(
-            X=X,
+            X=X_dense,
+            X_csr=X_csr,
             Y=Y,
             sample_weight=sample_weight,
             sample_order=train_idx[positions],
@@ -225,9 +238,7 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
             print("Iteration %d, loss = %.8f" % (n_iter, loss))
 
         if est.early_stopping:
-            score = score_validation(
-                k.predict_output(X_val, params, layer_units, config, 4096), val_idx
-            )
+            score = score_validation(predict(X_val, params, layer_units, config), val_idx)
             progress.validation_scores.append(score)
             if est.verbose:
                 print("Validation score: %f" % score)
@@ -288,12 +299,14 @@ def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
     while scipy iterates in float64.
     """
     grads = np.empty_like(params)
-    work = np.empty(k.workspace_size(layer_units, X.shape[0]), dtype=params.dtype)
+    X_dense, X_csr = k.kernel_input(X)
+    work = np.empty(k.workspace_size(layer_units, X.shape[0], 0), dtype=params.dtype)
 
     def loss_and_gradient(x):
         params[:] = x
         loss = k.loss_and_gradient(
-            X=X,
+            X=X_dense,
+            X_csr=X_csr,
             Y=Y,
             sample_weight=sample_weight,
             params=params,

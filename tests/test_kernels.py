@@ -100,6 +100,11 @@ def no_dropout(layer_units):
     return np.zeros(len(layer_units) - 2, dtype=np.float64)
 
 
+def dense_input(X):
+    """``X, X_csr, rows`` for a dense X: every row, no CSR arrays."""
+    return (*k.kernel_input(X), np.arange(X.shape[0]))
+
+
 def seed_state(seed):
     return np.array([seed], dtype=np.uint64)
 
@@ -115,7 +120,7 @@ def kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, seed, l2
     activations = np.full(size, np.nan)
     derivatives = np.full(size, np.nan)
     deltas = np.full(size, np.nan)
-    output = k.forward(X, params, layer_units, config, dropout, seed_state(seed),
+    output = k.forward(*dense_input(X), params, layer_units, config, dropout, seed_state(seed),
                        activations, derivatives)
     output_delta = block(deltas, layer_units, len(layer_units) - 2, n_rows)
     data = k.data_loss_and_output_delta(output, Y, w, config[k.CFG_LOSS], proba_eps, output_delta)
@@ -127,7 +132,7 @@ def kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, seed, l2
     grads = None
     if want_grad:
         grads = np.full(params.shape[0], np.nan)
-        k.backward(X, params, grads, layer_units, activations, derivatives, deltas, w_sum, l2)
+        k.backward(*dense_input(X), params, grads, layer_units, activations, derivatives, deltas, w_sum, l2)
     return loss, grads, derivatives
 
 
@@ -169,7 +174,7 @@ def kernel_masks(X, params, layer_units, config, dropout, seed):
     size = n_rows * n_units(layer_units)
     activations = np.empty(size)
     derivatives = np.empty(size)
-    k.forward(X, params, layer_units, config, dropout, seed_state(seed), activations,
+    k.forward(*dense_input(X), params, layer_units, config, dropout, seed_state(seed), activations,
               derivatives)
     masks = []
     for layer, p in enumerate(dropout):
@@ -270,7 +275,7 @@ def test_forward_matches_reference(activation, loss, n_outputs, store_derivative
     rng_state = seed_state(123)
 
     # Training passes a derivatives buffer, prediction an empty one.
-    output = k.forward(X, params, layer_units, make_config(activation, loss), no_dropout(layer_units),
+    output = k.forward(*dense_input(X), params, layer_units, make_config(activation, loss), no_dropout(layer_units),
                        rng_state, activations,
                        derivatives if store_derivative else np.empty(0, dtype=dtype))
 
@@ -303,7 +308,7 @@ def test_predict_output_matches_reference(activation, loss, n_outputs, chunk_siz
     rng = np.random.default_rng(1)
     X = rng.normal(size=(8, 5)).astype(dtype)
     params = rng.normal(0.0, 0.8, size=ref.n_parameters(layer_units)).astype(dtype)
-    output = k.predict_output(X, params, layer_units, make_config(activation, loss), chunk_size)
+    output = k.predict_output(*k.kernel_input(X), params, layer_units, make_config(activation, loss), chunk_size)
     _, outputs = ref.forward(X, params, layer_units, activation, loss)
     assert output.dtype == dtype
     assert output.shape == (8, n_outputs)
@@ -431,15 +436,15 @@ def test_loss_and_gradient_matches_finite_differences(activation, loss, n_output
     X, Y, w, params, _ = draw_smooth_point(40, layer_units, activation, loss, n_outputs)
     config = make_config(activation, loss)
     hyper = make_hyper(l2=l2)
-    work = np.empty(k.workspace_size(layer_units, X.shape[0]))
+    work = np.empty(k.workspace_size(layer_units, X.shape[0], 0))
 
     def objective(p):
-        reported = k.loss_and_gradient(X, Y, w, p, np.empty_like(p), work, layer_units, config, hyper)
+        reported = k.loss_and_gradient(*k.kernel_input(X), Y, w, p, np.empty_like(p), work, layer_units, config, hyper)
         data = ref.total_loss(X, Y, w, p, layer_units, activation, loss)
         return reported + (ref.objective_scale(loss, n_outputs) - 1) * data
 
     grads = np.full_like(params, np.nan)
-    loss_value = k.loss_and_gradient(X, Y, w, params, grads, work, layer_units, config, hyper)
+    loss_value = k.loss_and_gradient(*k.kernel_input(X), Y, w, params, grads, work, layer_units, config, hyper)
     assert_allclose(loss_value, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2),
                     rtol=1e-12)
     assert_gradient_close(grads, central_differences(objective, params))
@@ -700,9 +705,9 @@ def kernel_epoch(X, Y, w, order, params, state, adam_t, layer_units, activation,
     config = make_config(activation, loss, solver, nesterov, batch_size)
     if dropout is None:
         dropout = no_dropout(layer_units)
-    work = np.full(k.workspace_size(layer_units, batch_size), np.nan)
+    work = np.full(k.workspace_size(layer_units, batch_size, layer_units[0]), np.nan)
     grads = np.empty_like(params)
-    loss_sum = k.run_epoch(X, Y, w, order, params, grads, state, work, layer_units, config, hyper,
+    loss_sum = k.run_epoch(*k.kernel_input(X), Y, w, order, params, grads, state, work, layer_units, config, hyper,
                            dropout, adam_steps, seed_state(seed))
     return params, state, int(adam_steps[0]), loss_sum
 
@@ -805,7 +810,7 @@ def dropout_run(seed, dropout, store_derivative=True, n_rows=100, activation="ta
     size = n_rows * n_units(layer_units)
     activations, derivatives = np.full(size, np.nan), np.full(size, np.nan)
     rng_state = seed_state(seed)
-    k.forward(X, params, layer_units, make_config(activation, "squared_error"), dropout, rng_state,
+    k.forward(*dense_input(X), params, layer_units, make_config(activation, "squared_error"), dropout, rng_state,
               activations, derivatives if store_derivative else np.empty(0))
     return layer_units, X, params, activations, derivatives, rng_state
 
@@ -861,7 +866,7 @@ def test_dropout_off_in_prediction_and_rng_untouched():
 
 def test_predict_output_never_drops():
     layer_units, X, params, acts, _, _ = dropout_run(66, np.array([0.5, 0.5]))
-    output = k.predict_output(X, params, layer_units, make_config("tanh", "squared_error"), 7)
+    output = k.predict_output(*k.kernel_input(X), params, layer_units, make_config("tanh", "squared_error"), 7)
     _, outputs = ref.forward(X, params, layer_units, "tanh", "squared_error")
     assert_allclose(output, outputs[-1], rtol=1e-12, atol=1e-14)
     # ...while the training pass on the same rows did drop.
@@ -911,7 +916,7 @@ def test_py_func_matches_compiled_forward(activation, loss, n_outputs):
     results = []
     for fn in (k.forward, getattr(k.forward, "py_func", k.forward)):
         acts, ders, state = np.full(size, np.nan), np.full(size, np.nan), seed_state(81)
-        fn(X, params, layer_units, config, dropout, state, acts, ders)
+        fn(*dense_input(X), params, layer_units, config, dropout, state, acts, ders)
         results.append((acts, ders, state))
     (a1, d1, s1), (a2, d2, s2) = results
     assert_allclose(a2, a1, rtol=1e-13, atol=1e-15)
