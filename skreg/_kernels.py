@@ -198,12 +198,25 @@ def workspace_size(layer_units, capacity, gathered_features):
 
 def kernel_input(X):
     """The ``X, X_csr`` pair the kernels take, from a dense array or a sparse
-    matrix that validation already made CSR."""
+    matrix that validation already made CSR.
+
+    Every array is handed over as a read-only view: the kernels never write
+    to the input, and writable and read-only inputs (joblib's memmaps) then
+    share one compiled signature.
+    """
     if sp.issparse(X):
-        X_csr = (X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64))
-        return np.empty((0, X.shape[1]), dtype=X.dtype), X_csr
-    no_csr = (np.empty(0, dtype=X.dtype), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
-    return np.ascontiguousarray(X), no_csr
+        dense = np.empty((0, X.shape[1]), dtype=X.dtype)
+        csr = (X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64))
+    else:
+        dense = np.ascontiguousarray(X)
+        csr = (np.empty(0, dtype=X.dtype), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    return _read_only_view(dense), tuple(_read_only_view(a) for a in csr)
+
+
+def _read_only_view(array):
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 # --------------------------------------------------------------------------
@@ -501,47 +514,38 @@ def weight_penalty(params, n_coefs, l2, l1):
 
 
 @njit(cache=True)
-def backward(X, X_csr, rows, params, grads, layer_units, activations, derivatives, deltas, weight_sum, l2):
-    """Back-propagate the output delta into the gradient of the smooth loss.
+def backward(X, X_csr, rows, params, raw_grads, layer_units, activations, derivatives, deltas):
+    """Back-propagate the output delta into the data term's raw gradient.
 
     Parameters
     ----------
     X, X_csr, rows : the input, as given to :func:`forward`
     params : ndarray of shape (n_params,)
-    grads : ndarray of shape (n_params,)
-        Receives the gradient of (data loss + L2 penalty) / ``weight_sum``
-        (**modified in place**). The L1 term is left to the optimizer step.
+    raw_grads : ndarray of shape (n_params,)
+        Receives ``A.T @ delta`` per weight matrix and ``sum(delta)`` per
+        intercept, not yet divided by the total weight and without the
+        penalties (**modified in place**); see :func:`finish_gradient`.
     layer_units : ndarray of shape (n_layers,), int64
     activations, derivatives : ndarray
         Buffers filled by :func:`forward` in training.
     deltas : ndarray
         Holds the output delta in the output block on entry; the hidden
         blocks are overwritten (**modified in place**).
-    weight_sum : float
-        Total sample weight of the rows.
-    l2 : float
     """
     n_rows = rows.shape[0]
     n_layers = layer_units.shape[0] - 1
     for layer in range(n_layers - 1, -1, -1):
         coef, _ = layer_parameters(params, layer_units, layer)
-        coef_grad, intercept_grad = layer_parameters(grads, layer_units, layer)
+        coef_grad, intercept_grad = layer_parameters(raw_grads, layer_units, layer)
         delta = layer_block(deltas, layer_units, layer, n_rows)
         if layer == 0:
             input_transpose_product(X, X_csr, rows, delta, coef_grad)
         else:
             np.dot(layer_block(activations, layer_units, layer - 1, n_rows).T, delta, coef_grad)
-        fan_in, fan_out = coef.shape
-        for i in range(fan_in):
-            for j in range(fan_out):
-                coef_grad[i, j] = (coef_grad[i, j] + l2 * coef[i, j]) / weight_sum
-        for j in range(fan_out):
-            intercept_grad[j] = 0.0
+        intercept_grad[:] = 0.0
         for i in range(n_rows):
-            for j in range(fan_out):
+            for j in range(intercept_grad.shape[0]):
                 intercept_grad[j] += delta[i, j]
-        for j in range(fan_out):
-            intercept_grad[j] /= weight_sum
         if layer > 0:
             previous = layer_block(deltas, layer_units, layer - 1, n_rows)
             np.dot(delta, coef.T, previous)
@@ -549,6 +553,20 @@ def backward(X, X_csr, rows, params, grads, layer_units, activations, derivative
             for i in range(n_rows):
                 for j in range(previous.shape[1]):
                     previous[i, j] *= slope[i, j]
+
+
+@njit(cache=True)
+def finish_gradient(params, grads, n_coefs, l2, weight_sum):
+    """Turn raw sums into the gradient of (data loss + L2 penalty) / weight_sum.
+
+    ``grads`` of shape (n_params,) is **modified in place**: weights get
+    ``(raw + l2 * W) / weight_sum`` (scikit-learn's order of operations),
+    intercepts ``raw / weight_sum``. The L1 term is left to the optimizer.
+    """
+    for k in range(n_coefs):
+        grads[k] = (grads[k] + l2 * params[k]) / weight_sum
+    for k in range(n_coefs, grads.shape[0]):
+        grads[k] /= weight_sum
 
 
 # --------------------------------------------------------------------------
@@ -682,6 +700,31 @@ def adam_step(params, grads, first_moment, second_moment, n_coefs, step, hyper, 
 
 
 @njit(cache=True)
+def gather_input_rows(X, rows, X_batch):
+    """Copy ``X[rows]`` into ``X_batch`` (**modified in place**).
+
+    The drivers gather even full-batch and prediction rows, so that the
+    layer kernels only ever see the writable work array: a read-only input
+    (a joblib memmap) then costs no extra compiled signature. Sparse input
+    has an ``X_batch`` without rows, and nothing is copied.
+    """
+    for i in range(X_batch.shape[0]):
+        X_batch[i, :] = X[rows[i], :]
+
+
+@njit(cache=True)
+def gather_targets(Y, sample_weight, rows, Y_batch, weight_batch):
+    """Copy ``Y[rows]`` and ``sample_weight[rows]`` into the batch buffers
+    (**modified in place**) and return the batch's total weight."""
+    weight_sum = 0.0
+    for i in range(rows.shape[0]):
+        Y_batch[i, :] = Y[rows[i], :]
+        weight_batch[i] = sample_weight[rows[i]]
+        weight_sum += sample_weight[rows[i]]
+    return weight_sum
+
+
+@njit(cache=True)
 def run_epoch(
     X,
     X_csr,
@@ -746,18 +789,11 @@ def run_epoch(
         stop = min(start + batch_size, n_samples)
         n_rows = stop - start
         rows = sample_order[start:stop]
-        # Sparse rows are read in place, so their X_batch has no rows.
         X_batch, Y_batch, weight_batch, activations, derivatives, deltas = split_workspace(
             work, layer_units, batch_size, n_rows, dense
         )
-        weight_sum = 0.0
-        for i in range(n_rows):
-            row = rows[i]
-            if dense:
-                X_batch[i, :] = X[row, :]
-            Y_batch[i, :] = Y[row, :]
-            weight_batch[i] = sample_weight[row]
-            weight_sum += sample_weight[row]
+        gather_input_rows(X, rows, X_batch)
+        weight_sum = gather_targets(Y, sample_weight, rows, Y_batch, weight_batch)
         if weight_sum <= 0.0:
             # Only zero-weight rows: they carry no gradient information.
             continue
@@ -770,9 +806,8 @@ def run_epoch(
         )
         penalty = weight_penalty(params, n_coefs, l2, l1)
         loss_sum += (data_loss / weight_sum + penalty / weight_sum) * n_rows
-        backward(
-            X_batch, X_csr, rows, params, grads, layer_units, activations, derivatives, deltas, weight_sum, l2
-        )
+        backward(X_batch, X_csr, rows, params, grads, layer_units, activations, derivatives, deltas)
+        finish_gradient(params, grads, n_coefs, l2, weight_sum)
         if config[CFG_SOLVER] == SOLVER_ADAM:
             adam_steps[0] += 1
             adam_step(
@@ -800,8 +835,8 @@ def run_epoch(
 
 
 @njit(cache=True)
-def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, work, layer_units, config, hyper):
-    """Full-batch loss and gradient, for L-BFGS.
+def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, grad_scratch, work, layer_units, config, hyper):
+    """Full-batch loss and gradient, for L-BFGS, accumulated over chunks of rows.
 
     Parameters
     ----------
@@ -811,10 +846,14 @@ def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, work, layer_uni
     params : ndarray of shape (n_params,)
     grads : ndarray of shape (n_params,)
         Receives the gradient (**modified in place**).
-    work : ndarray of shape (workspace_size(layer_units, n_samples, 0),)
-        Scratch space for :func:`layer_buffers`.
+    grad_scratch : ndarray of shape (n_params,)
+        Scratch space for one chunk's raw gradient, overwritten.
+    work : ndarray of shape (workspace_size(layer_units, chunk_size, n),)
+        Scratch space, overwritten; its size sets the chunk's rows, and ``n``
+        is ``layer_units[0]`` for dense X and 0 for sparse X.
     layer_units, config, hyper
-        As in :func:`run_epoch`; L1 must be 0 (the objective is smooth).
+        As in :func:`run_epoch`; L1 must be 0 (the objective is smooth), and
+        ``config[CFG_BATCH_SIZE]`` is the chunk size.
 
     Returns
     -------
@@ -822,24 +861,33 @@ def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, work, layer_uni
         Weighted mean data loss plus the L2 penalty over the total weight.
     """
     n_samples = Y.shape[0]
-    rows = np.arange(n_samples)
-    activations, derivatives, deltas = layer_buffers(work, layer_units, n_samples)
+    chunk_size = config[CFG_BATCH_SIZE]
+    dense = X_csr[2].shape[0] == 0
     no_dropout = np.zeros(layer_units.shape[0] - 2)
     unused_rng = np.zeros(1, dtype=np.uint64)
-    output = forward(
-        X, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, derivatives
-    )
-    output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_samples)
-    data_loss = data_loss_and_output_delta(
-        output, Y, sample_weight, config[CFG_LOSS], hyper[HYP_PROBA_EPS], output_delta
-    )
+    grads[:] = 0.0
+    data_loss = 0.0
     weight_sum = 0.0
-    for i in range(n_samples):
-        weight_sum += sample_weight[i]
-    penalty = weight_penalty(params, n_coefficients(layer_units), hyper[HYP_L2], 0.0)
-    backward(
-        X, X_csr, rows, params, grads, layer_units, activations, derivatives, deltas, weight_sum, hyper[HYP_L2]
-    )
+    for start in range(0, n_samples, chunk_size):
+        stop = min(start + chunk_size, n_samples)
+        rows = np.arange(start, stop)
+        X_batch, Y_batch, weight_batch, activations, derivatives, deltas = split_workspace(
+            work, layer_units, chunk_size, stop - start, dense
+        )
+        gather_input_rows(X, rows, X_batch)
+        weight_sum += gather_targets(Y, sample_weight, rows, Y_batch, weight_batch)
+        output = forward(
+            X_batch, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, derivatives
+        )
+        output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, stop - start)
+        data_loss += data_loss_and_output_delta(
+            output, Y_batch, weight_batch, config[CFG_LOSS], hyper[HYP_PROBA_EPS], output_delta
+        )
+        backward(X_batch, X_csr, rows, params, grad_scratch, layer_units, activations, derivatives, deltas)
+        grads += grad_scratch
+    n_coefs = n_coefficients(layer_units)
+    finish_gradient(params, grads, n_coefs, hyper[HYP_L2], weight_sum)
+    penalty = weight_penalty(params, n_coefs, hyper[HYP_L2], 0.0)
     return data_loss / weight_sum + penalty / weight_sum
 
 
@@ -862,11 +910,13 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
     """
     dense = X_csr[2].shape[0] == 0
     n_samples = X.shape[0] if dense else X_csr[2].shape[0] - 1
+    n_in = layer_units[0]
     n_units = 0
     for i in range(1, layer_units.shape[0]):
         n_units += layer_units[i]
     capacity = max(1, min(chunk_size, n_samples))
     activations = np.empty(capacity * n_units, dtype=params.dtype)
+    x_buffer = np.empty(capacity * n_in if dense else 0, dtype=params.dtype)
     no_derivatives = np.empty(0, dtype=params.dtype)
     no_dropout = np.zeros(layer_units.shape[0] - 2)
     unused_rng = np.zeros(1, dtype=np.uint64)
@@ -874,17 +924,10 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
     for start in range(0, n_samples, capacity):
         stop = min(start + capacity, n_samples)
         rows = np.arange(start, stop)
-        chunk = forward(
-            X[start:stop] if dense else X,
-            X_csr,
-            rows,
-            params,
-            layer_units,
-            config,
-            no_dropout,
-            unused_rng,
-            activations,
-            no_derivatives,
+        x_rows = stop - start if dense else 0
+        X_batch = x_buffer[: x_rows * n_in].reshape((x_rows, n_in))
+        gather_input_rows(X, rows, X_batch)
+        output[start:stop] = forward(
+            X_batch, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, no_derivatives
         )
-        output[start:stop] = chunk
     return output

@@ -22,6 +22,9 @@ from sklearn.utils import shuffle as shuffle_indices
 from . import _kernels as k
 
 PREDICT_CHUNK_ROWS = 4096
+# L-BFGS's full-batch gradient is accumulated over chunks of this many rows,
+# so its memory does not grow with the number of samples.
+LBFGS_CHUNK_ROWS = 4096
 
 
 def initial_parameters(layer_units, activation, random_state, dtype):
@@ -299,8 +302,13 @@ def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
     while scipy iterates in float64.
     """
     grads = np.empty_like(params)
+    grad_scratch = np.empty_like(params)
     X_dense, X_csr = k.kernel_input(X)
-    work = np.empty(k.workspace_size(layer_units, X.shape[0], 0), dtype=params.dtype)
+    chunk_size = min(LBFGS_CHUNK_ROWS, X.shape[0])
+    config = config.copy()
+    config[k.CFG_BATCH_SIZE] = chunk_size
+    gathered_features = 0 if sp.issparse(X) else X.shape[1]
+    work = np.empty(k.workspace_size(layer_units, chunk_size, gathered_features), dtype=params.dtype)
 
     def loss_and_gradient(x):
         params[:] = x
@@ -311,6 +319,7 @@ def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
             sample_weight=sample_weight,
             params=params,
             grads=grads,
+            grad_scratch=grad_scratch,
             work=work,
             layer_units=layer_units,
             config=config,

@@ -101,8 +101,9 @@ def no_dropout(layer_units):
 
 
 def dense_input(X):
-    """``X, X_csr, rows`` for a dense X: every row, no CSR arrays."""
-    return (*k.kernel_input(X), np.arange(X.shape[0]))
+    """``X, X_csr, rows`` for a dense X, as the drivers hand a gathered batch
+    to the layer kernels: X writable, the empty CSR arrays read-only."""
+    return np.ascontiguousarray(X), k.kernel_input(X)[1], np.arange(X.shape[0])
 
 
 def seed_state(seed):
@@ -132,7 +133,8 @@ def kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, seed, l2
     grads = None
     if want_grad:
         grads = np.full(params.shape[0], np.nan)
-        k.backward(*dense_input(X), params, grads, layer_units, activations, derivatives, deltas, w_sum, l2)
+        k.backward(*dense_input(X), params, grads, layer_units, activations, derivatives, deltas)
+        k.finish_gradient(params, grads, ref.n_coefficients(layer_units), l2, w_sum)
     return loss, grads, derivatives
 
 
@@ -434,17 +436,21 @@ def test_loss_and_gradient_matches_finite_differences(activation, loss, n_output
     # The (loss, gradient) pair handed to L-BFGS must describe one function.
     layer_units = units_array(4, 3, 3, n_outputs)
     X, Y, w, params, _ = draw_smooth_point(40, layer_units, activation, loss, n_outputs)
-    config = make_config(activation, loss)
+    # Chunks of 3 rows: the gradient is accumulated over 3 chunks (3, 3, 1).
+    config = make_config(activation, loss, batch_size=3)
     hyper = make_hyper(l2=l2)
-    work = np.empty(k.workspace_size(layer_units, X.shape[0], 0))
+    work = np.empty(k.workspace_size(layer_units, 3, layer_units[0]))
+    scratch = np.empty_like(params)
 
     def objective(p):
-        reported = k.loss_and_gradient(*k.kernel_input(X), Y, w, p, np.empty_like(p), work, layer_units, config, hyper)
+        reported = k.loss_and_gradient(*k.kernel_input(X), Y, w, p, np.empty_like(p), scratch, work,
+                                       layer_units, config, hyper)
         data = ref.total_loss(X, Y, w, p, layer_units, activation, loss)
         return reported + (ref.objective_scale(loss, n_outputs) - 1) * data
 
     grads = np.full_like(params, np.nan)
-    loss_value = k.loss_and_gradient(*k.kernel_input(X), Y, w, params, grads, work, layer_units, config, hyper)
+    loss_value = k.loss_and_gradient(*k.kernel_input(X), Y, w, params, grads, scratch, work,
+                                     layer_units, config, hyper)
     assert_allclose(loss_value, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2),
                     rtol=1e-12)
     assert_gradient_close(grads, central_differences(objective, params))
@@ -954,6 +960,7 @@ _SIGNATURE_SCRIPT = textwrap.dedent(
     import json, warnings
     import numpy as np
     import numba
+    import scipy.sparse
     import skreg
     from skreg import _kernels as k
 
@@ -987,6 +994,9 @@ _SIGNATURE_SCRIPT = textwrap.dedent(
 
     fit_all(X)
     fit_all(X.astype(np.float32))
+    # Sparse and Fortran-ordered input share the dense signatures too.
+    fit_all(scipy.sparse.csr_matrix(X))
+    fit_all(np.asfortranarray(X))
     writable = signatures()
     X_readonly = X.copy()
     X_readonly.setflags(write=False)
@@ -1033,8 +1043,9 @@ def _signature_probe(request):
 
 def test_signature_budget_two_per_kernel(record_property):
     # float64 and float32 fits (sgd, adam, lbfgs; with and without l1,
-    # dropout and early stopping; every target type) must compile each
-    # dispatcher for at most 2 signatures, one per float dtype.
+    # dropout and early stopping; every target type; dense, sparse and
+    # Fortran-ordered X) must compile each dispatcher for at most 2
+    # signatures, one per float dtype.
     proc, workdir = _probe["proc"], _probe["workdir"]
     returncode = proc.wait(timeout=1200)
     assert returncode == 0, (workdir / "stderr").read_text()
@@ -1043,14 +1054,15 @@ def test_signature_budget_two_per_kernel(record_property):
     if not result["jit_disabled"]:
         assert "forward" in writable and "run_epoch" in writable, writable
     counts = {name: len(sigs) for name, sigs in writable.items()}
-    # Read-only X is a known limitation: recorded, not asserted.
     readonly_counts = {name: len(sigs) for name, sigs in readonly.items()}
     record_property("signatures_writable", counts)
     record_property("signatures_after_readonly", readonly_counts)
     print("signatures after float64 + float32 fits:", counts)
-    print("after a read-only float64 fit and predict too:",
-          {name: n for name, n in readonly_counts.items() if n != counts[name]})
     over = {name: sigs for name, sigs in writable.items() if len(sigs) > 2}
     assert not over, "kernels with more than 2 compiled signatures:\n" + "\n".join(
         f"{name}: " + "\n    ".join(sigs) for name, sigs in over.items()
     )
+    # A read-only X (a joblib memmap) reuses the writable input's signatures.
+    assert readonly_counts == counts, {
+        name: readonly[name] for name in readonly if readonly_counts[name] != counts.get(name)
+    }
