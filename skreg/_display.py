@@ -175,10 +175,20 @@ class TrainingCurveDisplay:
             )
             lines.append(self.best_epoch_line_)
 
-        # One legend for both axes: a twin axis keeps its own handles.
-        ax.legend(lines, [line.get_label() for line in lines], loc="center right")
+        # One legend for both axes (a twin axis keeps its own handles), above
+        # the plot: inside, it would cover one of the two curves whatever
+        # their shapes.
+        ax.legend(
+            lines,
+            [line.get_label() for line in lines],
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=len(lines),
+            fontsize="small",
+            frameon=False,
+        )
         if name is not None:
-            ax.set_title(name)
+            ax.set_title(name, pad=22)
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
