@@ -17,7 +17,7 @@ epoch.
 # A small noisy data set
 # ----------------------
 # 40 training points of ``sin(x)`` plus Gaussian noise of standard deviation
-# 0.3, and 1000 test points from the same distribution. No model can do
+# 0.3, and 500 test points from the same distribution. No model can do
 # better than the noise: a test mean squared error of 0.09.
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,8 +29,8 @@ NOISE = 0.3
 rng = np.random.RandomState(0)
 X_train = rng.uniform(-3, 3, size=(40, 1))
 y_train = np.sin(X_train).ravel() + rng.normal(scale=NOISE, size=40)
-X_test = rng.uniform(-3, 3, size=(1000, 1))
-y_test = np.sin(X_test).ravel() + rng.normal(scale=NOISE, size=1000)
+X_test = rng.uniform(-3, 3, size=(500, 1))
+y_test = np.sin(X_test).ravel() + rng.normal(scale=NOISE, size=500)
 
 # %%
 # Training, one epoch at a time

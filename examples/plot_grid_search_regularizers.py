@@ -45,7 +45,7 @@ pipeline = make_pipeline(
     MLPClassifier(hidden_layer_sizes=(64,), learning_rate_init=0.01, max_iter=200, random_state=0),
 )
 l1_values = [0.0, 0.3, 1.0, 3.0, 10.0]
-l2_values = [0.0, 0.3, 1.0, 3.0, 10.0, 30.0]
+l2_values = [0.0, 0.3, 1.0, 3.0, 10.0]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
     penalty_search = GridSearchCV(
