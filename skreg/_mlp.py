@@ -641,22 +641,23 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if not fitted:
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
-            multilabel = type_of_target(y).startswith("multilabel")
-            return LabelBinarizer().fit(y if multilabel else classes)
+            if type_of_target(y).startswith("multilabel"):
+                return LabelBinarizer().fit(y)
+        known = classes if not fitted else self.classes_
         seen = unique_labels(y)
-        if self.warm_start:
+        if fitted and self.warm_start:
             if set(seen) != set(self.classes_):
                 raise ValueError(
                     "warm_start can only be used where `y` has the same classes as "
                     f"in the previous call to fit. Previously got {self.classes_}, "
                     f"`y` has {seen}"
                 )
-        elif len(np.setdiff1d(seen, self.classes_, assume_unique=True)):
+        elif len(np.setdiff1d(seen, known, assume_unique=True)):
             raise ValueError(
                 f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                f"{self.classes_}. 'y' has {seen}."
+                f"{known}. 'y' has {seen}."
             )
-        return self._label_binarizer
+        return self._label_binarizer if fitted else LabelBinarizer().fit(classes)
 
     @available_if(_BaseMLP._partial_fit_available)
     @_fit_context(prefer_skip_nested_validation=True)
