@@ -17,8 +17,11 @@ DOC_DIR = Path(__file__).resolve().parent
 # Document, and run the gallery against, the checked-out source even when an
 # older skreg is installed; this also shares the test suite's Numba cache.
 sys.path.insert(0, str(DOC_DIR.parent))
+# Local helpers for the build (the gallery's order).
+sys.path.insert(0, str(DOC_DIR / "sphinxext"))
 
 import skreg  # noqa: E402  (needs the path above)
+from docutils import nodes  # noqa: E402
 
 project = "skreg"
 copyright = "2026, the skreg developers"
@@ -30,6 +33,10 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # Ships MathJax into _static, so that formulas render without network
+    # access (the docs are built and read locally; MathJax's CDN is not
+    # always reachable). The module name has hyphens.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -54,6 +61,8 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = True
 numpydoc_xref_aliases = {
     "ndarray": "numpy.ndarray",
+    # numpydoc's own alias shows "numpy:array_like" where it cannot link.
+    "array-like": ":term:`array-like <numpy:array_like>`",
     "RandomState": "numpy.random.RandomState",
     "Pipeline": "sklearn.pipeline.Pipeline",
     "Axes": "matplotlib.axes.Axes",
@@ -81,7 +90,7 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.ReadingOrder",
     # Links from the code in examples to the API pages, and "Examples using
     # this" lists on the API pages.
     "doc_module": ("skreg",),
@@ -104,7 +113,11 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"install": [], "quickstart": [], "changelog": [], "benchmarks": []}
+# Pages without sub-pages have nothing to show in the left sidebar.
+html_sidebars = {
+    page: []
+    for page in ["install", "quickstart", "user_guide", "migrating", "benchmarks", "changelog"]
+}
 html_show_sourcelink = False
 
 
@@ -151,6 +164,11 @@ def _unreachable_inventory_reference(app, env, node, contnode):
     target = node.get("reftarget", "")
     prefix = target.split(":", 1)[0] if ":" in target else None
     if prefix in app.config.intersphinx_mapping and prefix not in loaded:
+        # Show "float", as a resolved reference would, not "python:float".
+        text = contnode.astext()
+        if text.startswith(prefix + ":"):
+            contnode = contnode.deepcopy()
+            contnode.children = [nodes.Text(text[len(prefix) + 1 :])]
         return contnode
     inherited = "docstring of sklearn." in (node.source or "")
     if inherited and node.get("refdomain") == "std" and "sklearn" not in loaded:
