@@ -1,0 +1,341 @@
+"""Concurrency: threads, joblib backends, memmapped inputs and Numba's cache.
+
+* ``predict`` from 8 threads at once on one fitted model equals serial calls;
+* fits under joblib's threading and loky backends equal serial fits;
+* ``GridSearchCV(n_jobs=2)`` gives the ``cv_results_`` of ``n_jobs=1``;
+* joblib's read-only memmapped inputs raise no error in the workers;
+* two processes compiling into one cold, shared Numba cache at once both
+  succeed, and a third process then loads every kernel from that cache;
+* a copy of skreg whose package directory is read-only still runs: Numba,
+  unable to write ``__pycache__`` beside the source, falls back to the
+  user-wide cache directory (``$XDG_CACHE_HOME/numba``).
+
+The subprocess tests compile from scratch, with optimisations: at
+``NUMBA_OPT=0`` the compiled kernels keep "dynamic globals" and Numba refuses
+to cache them.
+"""
+
+import ctypes
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import joblib
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+import skreg
+from skreg import MLPClassifier, MLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+REPO = pathlib.Path(skreg.__file__).resolve().parents[1]
+SUBPROCESS_TIMEOUT = 1200  # seconds; a cold compile on a loaded 2-core machine
+
+X_CLF, Y_CLF = make_classification(n_samples=600, n_features=12, n_informative=8, n_classes=3,
+                                   random_state=0)
+X_REG, Y_REG = make_regression(n_samples=600, n_features=12, noise=1.0, random_state=0)
+Y_REG = (Y_REG - Y_REG.mean()) / Y_REG.std()
+
+
+def _assert_same_network(a, b):
+    assert len(a.coefs_) == len(b.coefs_)
+    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        assert p.dtype == q.dtype
+        assert_array_equal(p, q)
+
+
+# ---------------------------------------------------------------------------
+# Threads
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Est, X, y", [(MLPClassifier, X_CLF, Y_CLF), (MLPRegressor, X_REG, Y_REG)],
+                         ids=["classifier", "regressor"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_predict_from_8_threads_equals_serial(Est, X, y, dtype):
+    X = X.astype(dtype)
+    est = Est(hidden_layer_sizes=(32, 16), max_iter=20, random_state=0).fit(X, y)
+    methods = ["predict", "predict_proba"] if Est is MLPClassifier else ["predict"]
+    # Each thread has its own rows (so that crossed buffers would show) and
+    # all threads share the full matrix.
+    parts = [X[i::8] for i in range(8)]
+    serial = {(m, i): getattr(est, m)(part) for m in methods for i, part in enumerate(parts)}
+    serial_full = {m: getattr(est, m)(X) for m in methods}
+    barrier = threading.Barrier(8)
+
+    def work(i):
+        barrier.wait()
+        out = []
+        for _ in range(5):
+            for m in methods:
+                out.append(((m, i), getattr(est, m)(parts[i])))
+                out.append((m, getattr(est, m)(X)))
+        return out
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(8)))
+    n_checked = 0
+    for out in results:
+        for key, value in out:
+            expected = serial[key] if isinstance(key, tuple) else serial_full[key]
+            assert value.dtype == expected.dtype
+            assert_array_equal(value, expected)
+            n_checked += 1
+    assert n_checked == 8 * 5 * 2 * len(methods)
+
+
+def _models():
+    return [
+        MLPClassifier(hidden_layer_sizes=(16,), solver=solver, max_iter=15, random_state=seed,
+                      **({} if solver == "lbfgs" else {"l1": 1e-3, "dropout": 0.1}))
+        for solver in ("sgd", "adam", "lbfgs") for seed in (0, 1)
+    ]
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_joblib_backends_fit_the_serial_networks(backend):
+    models = _models()
+    serial = [clone(m).fit(X_CLF, Y_CLF) for m in models]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        parallel = joblib.Parallel(n_jobs=2, backend=backend)(
+            joblib.delayed(clone(m).fit)(X_CLF, Y_CLF) for m in models
+        )
+    assert len(parallel) == len(serial)
+    for a, b in zip(parallel, serial):
+        _assert_same_network(a, b)
+        assert_array_equal(a.predict_proba(X_CLF), b.predict_proba(X_CLF))
+
+
+def _fit_checking_memmap(est, X, y):
+    """Runs in a loky worker: the inputs must arrive as read-only memmaps."""
+    assert isinstance(X, np.memmap) and not X.flags.writeable, type(X)
+    assert isinstance(y, np.memmap) and not y.flags.writeable, type(y)
+    est.fit(X, y)
+    if hasattr(est, "partial_fit"):
+        est.partial_fit(X, y)
+    return est, est.predict(X)
+
+
+@pytest.mark.parametrize("Est, X, y", [(MLPClassifier, X_CLF, Y_CLF), (MLPRegressor, X_REG, Y_REG)],
+                         ids=["classifier", "regressor"])
+def test_joblib_memmapped_inputs_in_loky_workers(Est, X, y):
+    """max_nbytes=0 makes joblib hand every array over as a read-only memmap."""
+    models = [Est(hidden_layer_sizes=(8,), solver=s, max_iter=10, random_state=0)
+              for s in ("sgd", "adam", "lbfgs")]
+    X_f = np.asfortranarray(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        results = joblib.Parallel(n_jobs=2, backend="loky", max_nbytes=0)(
+            joblib.delayed(_fit_checking_memmap)(clone(m), data, y)
+            for m in models for data in (X, X_f)
+        )
+    expected = []
+    for m in models:
+        ref = clone(m).fit(X, y)
+        if hasattr(ref, "partial_fit"):
+            ref.partial_fit(X, y)
+        expected += [ref, ref]
+    for (fitted, predicted), ref in zip(results, expected):
+        _assert_same_network(fitted, ref)
+        assert_array_equal(predicted, ref.predict(X))
+
+
+def _cv_scores(search):
+    keys = sorted(k for k in search.cv_results_ if k.endswith("_test_score"))
+    assert "mean_test_score" in keys and "split2_test_score" in keys
+    return {k: np.asarray(search.cv_results_[k]) for k in keys}
+
+
+@pytest.mark.parametrize("memmap", [False, True], ids=["default", "memmap-everything"])
+def test_grid_search_n_jobs_2_equals_n_jobs_1(memmap):
+    grid = {"l1": [0.0, 1e-2], "l2": [1e-4, 1e-1], "dropout": [0.0, 0.2]}
+    est = MLPClassifier(hidden_layer_sizes=(16,), max_iter=20, learning_rate_init=0.01,
+                        random_state=0)
+    serial = GridSearchCV(est, grid, cv=3, n_jobs=1).fit(X_CLF, Y_CLF)
+    config = {"max_nbytes": 0} if memmap else {}
+    with joblib.parallel_config(backend="loky", **config):
+        parallel = GridSearchCV(est, grid, cv=3, n_jobs=2).fit(X_CLF, Y_CLF)
+    a, b = _cv_scores(serial), _cv_scores(parallel)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert_array_equal(b[key], a[key], err_msg=key)
+    assert parallel.best_params_ == serial.best_params_
+    assert [p for p in parallel.cv_results_["params"]] == [p for p in serial.cv_results_["params"]]
+    _assert_same_network(parallel.best_estimator_, serial.best_estimator_)
+
+
+# ---------------------------------------------------------------------------
+# Fresh interpreters
+# ---------------------------------------------------------------------------
+
+
+def _env(**extra):
+    """The environment of a child interpreter that imports skreg from this
+    checkout, with none of the parent's NUMBA_* settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+def _run(code, env, cwd, **kwargs):
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT, **kwargs)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("skreg-concurrency")
+    yield path
+    # Give write permission back (the read-only package test removes it).
+    for dirpath, _, _ in os.walk(path):
+        os.chmod(dirpath, 0o755)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+_COMPILE_SCRIPT = """
+    import json, pathlib, sys, time, warnings
+    import numpy as np
+    warnings.simplefilter("ignore")
+    start_file = pathlib.Path(sys.argv[1])
+    import skreg  # import first, then wait so that both processes compile together
+    from skreg import _kernels as k
+    deadline = time.monotonic() + 300
+    while not start_file.exists():
+        assert time.monotonic() < deadline, "never told to start"
+        time.sleep(0.01)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    clf = skreg.MLPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    stats = {name: (len(obj.stats.cache_hits), len(obj.stats.cache_misses))
+             for name, obj in vars(k).items() if hasattr(obj, "stats")}
+    print(json.dumps({"proba": proba.tolist(), "stats": stats}))
+"""
+
+
+def test_two_processes_compiling_into_one_cold_cache(workdir):
+    cache = workdir / "numba-cache"
+    env = _env(NUMBA_CACHE_DIR=str(cache))
+    go = workdir / "go"
+    code = textwrap.dedent(_COMPILE_SCRIPT.replace("sys.argv[1]", repr(str(go))))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], env=env, cwd=workdir,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    try:
+        go.touch()
+        outputs = [proc.communicate(timeout=SUBPROCESS_TIMEOUT) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    results = []
+    for proc, (stdout, stderr) in zip(procs, outputs):
+        assert proc.returncode == 0, stderr[-5000:]
+        results.append(json.loads(stdout.strip().splitlines()[-1]))
+    # Both started on an empty cache at the same moment, so (unless one was
+    # held up for a whole compile) both compiled; they agree bit for bit.
+    hits_misses = [result["stats"]["run_epoch"] for result in results]
+    assert all(sum(hm) == 1 for hm in hits_misses), hits_misses
+    assert [0, 1] in hits_misses, hits_misses
+    print("run_epoch (cache hits, misses) in the two processes:", hits_misses)
+    assert results[0]["proba"] == results[1]["proba"]
+    assert any(cache.rglob("*run_epoch*.nbi"))
+    # A third process loads what they wrote: cache hits, no compilation.
+    go.touch()
+    third = _run(code, env, workdir)
+    assert third["stats"]["run_epoch"] == [1, 0], third["stats"]
+    assert third["stats"]["predict_output"] == [1, 0], third["stats"]
+    assert third["proba"] == results[0]["proba"]
+    # And the result is the in-process one.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    here = MLPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0).fit(X, y)
+    assert_allclose(np.array(third["proba"]), here.predict_proba(X), rtol=1e-12)
+
+
+def _drop_file_permission_override():
+    """Runs in the child before exec. Root ignores file modes through
+    CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH; removing both from the bounding
+    set makes the exec'd interpreter obey a read-only directory like any user."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_CAPBSET_DROP = 24
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+_READ_ONLY_SCRIPT = """
+    import json, pathlib, warnings
+    import numpy as np
+    warnings.simplefilter("ignore")
+    import skreg
+    from skreg import _kernels as k
+    package = pathlib.Path(skreg.__file__).parent
+    try:
+        (package / "probe").write_text("")
+        writable = True
+    except PermissionError:
+        writable = False
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4))
+    y = X @ [1.0, -1.0, 0.5, 2.0]
+    reg = skreg.MLPRegressor(hidden_layer_sizes=(6,), max_iter=5, random_state=0).fit(X, y)
+    print(json.dumps({
+        "package": str(package),
+        "package_writable": writable,
+        "prediction": reg.predict(X).tolist(),
+        "cache_path": k.run_epoch.stats.cache_path,
+        "run_epoch": [len(k.run_epoch.stats.cache_hits), len(k.run_epoch.stats.cache_misses)],
+    }))
+"""
+
+
+def test_read_only_package_directory_falls_back_to_user_cache(workdir):
+    site = workdir / "site"
+    shutil.copytree(REPO / "skreg", site / "skreg", ignore=shutil.ignore_patterns("__pycache__"))
+    for dirpath, _, filenames in os.walk(site):
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), 0o444)
+        os.chmod(dirpath, 0o555)
+    user_cache = workdir / "user-cache"
+    env = _env(XDG_CACHE_HOME=str(user_cache))
+    env["PYTHONPATH"] = str(site)  # this copy only
+    before = sorted(p.relative_to(site) for p in site.rglob("*"))
+
+    results = [_run(_READ_ONLY_SCRIPT, env, workdir, preexec_fn=_drop_file_permission_override)
+               for _ in range(2)]
+    for result in results:
+        assert result["package"] == str(site / "skreg")
+        assert result["package_writable"] is False  # the premise of the test
+        assert pathlib.Path(result["cache_path"]).is_relative_to(user_cache / "numba")
+    # Nothing was written into the package; the kernels went to the user cache,
+    # and the second run loaded them from there.
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == before
+    assert any(user_cache.rglob("*run_epoch*.nbi"))
+    assert results[0]["run_epoch"] == [0, 1]
+    assert results[1]["run_epoch"] == [1, 0]
+    assert results[0]["prediction"] == results[1]["prediction"]
