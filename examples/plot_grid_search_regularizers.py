@@ -65,7 +65,7 @@ print(f"test accuracy of the refitted best pipeline: {penalty_search.score(X_tes
 rates = [0.0, 0.25, 0.5]
 deep_pipeline = make_pipeline(
     StandardScaler(),
-    MLPClassifier(hidden_layer_sizes=(64, 64), learning_rate_init=0.003, max_iter=200, random_state=0),
+    MLPClassifier(hidden_layer_sizes=(32, 32), learning_rate_init=0.003, max_iter=200, random_state=0),
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -105,6 +105,6 @@ fig, (ax_penalties, ax_dropout) = plt.subplots(1, 2, figsize=(12, 4.5))
 heatmap(ax_penalties, penalty_scores, l1_values, l2_values, "l1", "l2", "MLP (64,): l1 and l2")
 image = heatmap(
     ax_dropout, dropout_scores, rates, rates,
-    "dropout of hidden layer 1", "dropout of hidden layer 2", "MLP (64, 64): dropout per layer",
+    "dropout of hidden layer 1", "dropout of hidden layer 2", "MLP (32, 32): dropout per layer",
 )
 colorbar = fig.colorbar(image, ax=[ax_penalties, ax_dropout], label="mean cross-validated accuracy")
