@@ -3,16 +3,19 @@
 * ``predict`` from 8 threads at once on one fitted model equals serial calls;
 * fits under joblib's threading and loky backends equal serial fits;
 * ``GridSearchCV(n_jobs=2)`` gives the ``cv_results_`` of ``n_jobs=1``;
-* joblib's read-only memmapped inputs raise no error in the workers;
+* joblib's read-only memmapped inputs raise no error in the workers, and in a
+  fresh interpreter with an empty Numba cache they compile no signature that
+  writable inputs did not already compile;
 * two processes compiling into one cold, shared Numba cache at once both
   succeed, and a third process then loads every kernel from that cache;
 * a copy of skreg whose package directory is read-only still runs: Numba,
   unable to write ``__pycache__`` beside the source, falls back to the
   user-wide cache directory (``$XDG_CACHE_HOME/numba``).
 
-The subprocess tests compile from scratch, with optimisations: at
-``NUMBA_OPT=0`` the compiled kernels keep "dynamic globals" and Numba refuses
-to cache them.
+The subprocess tests compile from scratch. The signature count runs with
+``NUMBA_OPT=0`` (faster; types, hence signatures, do not depend on the
+optimisation level), but the cache tests cannot: at ``NUMBA_OPT=0`` the
+compiled kernels keep "dynamic globals" and Numba refuses to cache them.
 """
 
 import ctypes
@@ -207,6 +210,91 @@ def workdir(tmp_path_factory):
     for dirpath, _, _ in os.walk(path):
         os.chmod(dirpath, 0o755)
     shutil.rmtree(path, ignore_errors=True)
+
+
+_SIGNATURE_SCRIPT = """
+    import json, pathlib, sys, warnings
+    import joblib
+    import numpy as np
+    import numba
+    import skreg
+    from skreg import _kernels as k
+
+    warnings.simplefilter("ignore")
+    tmp = pathlib.Path(sys.argv[1])
+
+    def signatures():
+        return {name: sorted(str(sig) for sig in obj.signatures)
+                for name, obj in sorted(vars(k).items()) if hasattr(obj, "signatures")}
+
+    def memmap(array, name):
+        joblib.dump(array, tmp / name)
+        mapped = joblib.load(tmp / name, mmap_mode="r")
+        assert isinstance(mapped, np.memmap) and not mapped.flags.writeable
+        return mapped
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    targets = {
+        "binary": (X[:, 0] > 0).astype(np.int64),
+        "multiclass": rng.integers(0, 3, size=60),
+        "multilabel": rng.integers(0, 2, size=(60, 2)),
+        "regression": X @ [1.0, -2.0, 0.5, 0.0],
+    }
+    weights = rng.uniform(0.5, 2.0, size=60)
+
+    def fit_all(X, targets, weights):
+        for solver in ("sgd", "adam", "lbfgs"):
+            options = [{}]
+            if solver != "lbfgs":
+                options.append(dict(l1=1e-3, dropout=0.2, early_stopping=True))
+            for extra in options:
+                common = dict(hidden_layer_sizes=(5,), max_iter=3, solver=solver, random_state=0,
+                              **extra)
+                for kind, y in targets.items():
+                    Est = skreg.MLPRegressor if kind == "regression" else skreg.MLPClassifier
+                    est = Est(**common).fit(X, y, sample_weight=weights)
+                    est.predict(X)
+                    if Est is skreg.MLPClassifier:
+                        est.predict_proba(X)
+                    if solver != "lbfgs" and not extra:
+                        est.partial_fit(X, y, sample_weight=weights)
+
+    for dtype in (np.float64, np.float32):
+        fit_all(X.astype(dtype), targets, weights)
+    writable = signatures()
+    for dtype in (np.float64, np.float32):
+        for order in "CF":
+            X_mapped = memmap(np.asarray(X, dtype=dtype, order=order), f"X-{dtype.__name__}-{order}")
+            mapped_targets = {kind: memmap(y, f"y-{kind}") for kind, y in targets.items()}
+            fit_all(X_mapped, mapped_targets, memmap(weights, "w"))
+    memmapped = signatures()
+    print(json.dumps({"writable": writable, "memmapped": memmapped,
+                      "jit_disabled": bool(numba.config.DISABLE_JIT)}))
+"""
+
+
+def test_memmapped_inputs_compile_no_extra_signatures(workdir, record_property):
+    """In a fresh interpreter with an empty cache (a kernel loaded from disk
+    does not register its callees' signatures, so everything compiles here),
+    fits, partial_fits and predictions on joblib's read-only memmaps (C and F
+    order, float64 and float32; X, y and sample_weight all mapped) must
+    reuse the signatures that writable arrays compiled."""
+    env = _env(NUMBA_CACHE_DIR=str(workdir / "numba-cache"), NUMBA_OPT="0")
+    result = _run(_SIGNATURE_SCRIPT.replace("sys.argv[1]", repr(str(workdir))), env, workdir)
+    writable, memmapped = result["writable"], result["memmapped"]
+    assert not result["jit_disabled"]
+    assert writable["run_epoch"] and writable["predict_output"], writable
+    counts = {name: len(sigs) for name, sigs in writable.items()}
+    record_property("signatures_writable", counts)
+    extra = {name: sorted(set(memmapped[name]) - set(writable[name])) for name in writable}
+    extra = {name: sigs for name, sigs in extra.items() if sigs}
+    record_property("extra_signatures_from_memmaps", {n: len(s) for n, s in extra.items()})
+    print("signatures after writable float64 + float32 fits:", counts)
+    print("extra signatures after memmapped fits:", {n: len(s) for n, s in extra.items()})
+    assert not extra, "memmapped inputs compiled extra signatures:\n" + "\n".join(
+        f"{name}:\n    " + "\n    ".join(sigs) for name, sigs in extra.items()
+    )
 
 
 _COMPILE_SCRIPT = """
