@@ -150,7 +150,7 @@ _ATTRIBUTES_DOC = """
     intercepts_ : list of ndarray of shape (n_units_out,)
         Intercept vector of each layer.
 
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (`n_features_in_`,)
         Each input feature's share of the first layer's absolute weight
         (sums to 1; exactly 0 for a feature whose weights L1 all set to zero,
         and all zeros if every first-layer weight is zero). Lets
@@ -159,7 +159,7 @@ _ATTRIBUTES_DOC = """
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string
         column names.
 
@@ -490,6 +490,7 @@ class _BaseMLP(BaseEstimator):
                     "optimizer_state": progress.optimizer_state,
                     "adam_steps": progress.adam_steps,
                     "learning_rate": progress.learning_rate,
+                    "dropout_rng_state": progress.dropout_rng_state,
                 },
             }
 

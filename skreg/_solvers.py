@@ -81,7 +81,8 @@ class Progress:
     scikit-learn keeps the history (``t``, the curves, the best scores and the
     no-improvement count) across warm-started fits and ``partial_fit`` calls,
     and the optimizer's state (velocities or moments, Adam's step count, the
-    scheduled learning rate) across ``partial_fit`` calls only.
+    scheduled learning rate) across ``partial_fit`` calls only; skreg carries
+    the dropout generator's state along with the optimizer's.
     """
 
     t: int
@@ -94,6 +95,7 @@ class Progress:
     optimizer_state: np.ndarray | None
     adam_steps: int
     learning_rate: float | None
+    dropout_rng_state: int | None
 
     @classmethod
     def fresh(cls, early_stopping):
@@ -108,6 +110,7 @@ class Progress:
             optimizer_state=None,
             adam_steps=0,
             learning_rate=None,
+            dropout_rng_state=None,
         )
 
 
@@ -189,7 +192,11 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
     hyper = hyper.copy()
 
     rng_state = np.zeros(1, dtype=np.uint64)
-    if np.any(dropout > 0):
+    if incremental and progress.dropout_rng_state is not None:
+        # Continued, not re-seeded: an integer random_state would otherwise
+        # draw the same masks in every partial_fit call.
+        rng_state[0] = progress.dropout_rng_state
+    elif np.any(dropout > 0):
         # Drawn only when needed, so that without dropout the stream of
         # random numbers is scikit-learn's.
         rng_state[0] = random_state.randint(np.iinfo(np.int64).max, dtype=np.int64)
@@ -286,6 +293,7 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
             )
 
     progress.optimizer_state = optimizer_state
+    progress.dropout_rng_state = int(rng_state[0])
     progress.adam_steps = int(adam_steps[0])
     progress.learning_rate = learning_rate
     if est.early_stopping and progress.best_params is not None:

@@ -794,3 +794,18 @@ def test_zz_report_largest_deviation():
     print(f"\n[partial_fit parity] {len(_DEVIATIONS)} float64 comparisons; largest relative "
           f"deviation {rel:.3e} ({rel_label}); largest absolute {absolute:.3e} ({abs_label})")
     assert absolute <= 1e-6
+
+
+def test_partial_fit_draws_new_dropout_masks_each_call():
+    # With an integer random_state every call re-seeds the shuffle (as in
+    # scikit-learn), but the dropout generator continues: two calls on the same
+    # data with (almost) frozen weights see different masks, so their losses
+    # differ; with re-seeded masks they would agree to ~1e-12.
+    X, y = make_classification(n_samples=60, n_features=5, random_state=0)
+    est = skreg.MLPClassifier(hidden_layer_sizes=(16,), dropout=0.5, learning_rate_init=1e-12,
+                              batch_size=60, random_state=0)
+    est.partial_fit(X, y, classes=[0, 1])  # also draws the initial weights
+    est.partial_fit(X, y)
+    est.partial_fit(X, y)
+    _, second, third = est.loss_curve_
+    assert abs(second - third) > 1e-6, (second, third)
