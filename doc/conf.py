@@ -9,7 +9,6 @@ The gallery in ``examples/`` is executed during the build.
 """
 
 import logging
-import re
 import sys
 from pathlib import Path
 
@@ -176,26 +175,7 @@ def _unreachable_inventory_reference(app, env, node, contnode):
     return None
 
 
-# An attribute type such as "ndarray of shape (n_features_in_,)" makes reST
-# read ``n_features_in_`` as a hyperlink reference to a missing target.
-_BARE_TRAILING_UNDERSCORE = re.compile(r"(?<![`\w])([a-z][a-z0-9_]*_)(?=[,)])")
-
-
-def _quote_attribute_names_in_shapes(app, what, name, obj, options, lines):
-    """Quote fitted-attribute names in "of shape (...)" type lines.
-
-    A workaround until the docstrings write ``(`n_features_in_`,)`` as
-    scikit-learn's do; it only touches parameter lines with "of shape (",
-    and does nothing once the names are quoted.
-    """
-    for index, line in enumerate(lines):
-        if " : " in line and "of shape (" in line:
-            lines[index] = _BARE_TRAILING_UNDERSCORE.sub(r"``\1``", line)
-
-
 def setup(app):
     logging.getLogger("sphinx.sphinx.ext.intersphinx").addFilter(_OfflineInventories())
     # After intersphinx (priority 500), which resolves what it can.
     app.connect("missing-reference", _unreachable_inventory_reference, priority=900)
-    # Before numpydoc (priority 500) parses the sections.
-    app.connect("autodoc-process-docstring", _quote_attribute_names_in_shapes, priority=400)
