@@ -210,10 +210,12 @@ def kernel_input(X):
     else:
         dense = np.ascontiguousarray(X)
         csr = (np.empty(0, dtype=X.dtype), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
-    return _read_only_view(dense), tuple(_read_only_view(a) for a in csr)
+    return read_only_view(dense), tuple(read_only_view(a) for a in csr)
 
 
-def _read_only_view(array):
+def read_only_view(array):
+    """A read-only view of ``array``, the type every kernel input gets, so that
+    a caller's read-only array (a joblib memmap) compiles nothing new."""
     view = array.view()
     view.flags.writeable = False
     return view

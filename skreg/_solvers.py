@@ -224,8 +224,8 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
         loss_sum = k.run_epoch(
             X=X_dense,
             X_csr=X_csr,
-            Y=Y,
-            sample_weight=sample_weight,
+            Y=k.read_only_view(Y),
+            sample_weight=k.read_only_view(sample_weight),
             sample_order=train_idx[positions],
             params=params,
             grads=grads,
@@ -323,8 +323,8 @@ def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
         loss = k.loss_and_gradient(
             X=X_dense,
             X_csr=X_csr,
-            Y=Y,
-            sample_weight=sample_weight,
+            Y=k.read_only_view(Y),
+            sample_weight=k.read_only_view(sample_weight),
             params=params,
             grads=grads,
             grad_scratch=grad_scratch,

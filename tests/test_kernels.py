@@ -443,13 +443,13 @@ def test_loss_and_gradient_matches_finite_differences(activation, loss, n_output
     scratch = np.empty_like(params)
 
     def objective(p):
-        reported = k.loss_and_gradient(*k.kernel_input(X), Y, w, p, np.empty_like(p), scratch, work,
+        reported = k.loss_and_gradient(*k.kernel_input(X), k.read_only_view(Y), k.read_only_view(w), p, np.empty_like(p), scratch, work,
                                        layer_units, config, hyper)
         data = ref.total_loss(X, Y, w, p, layer_units, activation, loss)
         return reported + (ref.objective_scale(loss, n_outputs) - 1) * data
 
     grads = np.full_like(params, np.nan)
-    loss_value = k.loss_and_gradient(*k.kernel_input(X), Y, w, params, grads, scratch, work,
+    loss_value = k.loss_and_gradient(*k.kernel_input(X), k.read_only_view(Y), k.read_only_view(w), params, grads, scratch, work,
                                      layer_units, config, hyper)
     assert_allclose(loss_value, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2),
                     rtol=1e-12)
@@ -713,7 +713,7 @@ def kernel_epoch(X, Y, w, order, params, state, adam_t, layer_units, activation,
         dropout = no_dropout(layer_units)
     work = np.full(k.workspace_size(layer_units, batch_size, layer_units[0]), np.nan)
     grads = np.empty_like(params)
-    loss_sum = k.run_epoch(*k.kernel_input(X), Y, w, order, params, grads, state, work, layer_units, config, hyper,
+    loss_sum = k.run_epoch(*k.kernel_input(X), k.read_only_view(Y), k.read_only_view(w), order, params, grads, state, work, layer_units, config, hyper,
                            dropout, adam_steps, seed_state(seed))
     return params, state, int(adam_steps[0]), loss_sum
 

@@ -511,7 +511,7 @@ def test_loss_and_gradient_csr_equals_dense(loss, n_outputs, activation, chunk_s
         grads = np.full_like(params, np.nan)
         grad_scratch = np.full_like(params, np.nan)
         work = np.full(k.workspace_size(layer_units, chunk_size, gathered), np.nan)
-        loss_value = k.loss_and_gradient(*k.kernel_input(X_in), Y, w, params, grads, grad_scratch,
+        loss_value = k.loss_and_gradient(*k.kernel_input(X_in), k.read_only_view(Y), k.read_only_view(w), params, grads, grad_scratch,
                                          work, layer_units, config, hyper)
         results.append((loss_value, grads))
     (loss_sparse, grad_sparse), (loss_dense, grad_dense) = results
@@ -547,7 +547,7 @@ def test_run_epoch_csr_equals_dense(loss, n_outputs, solver, dtype, rtol):
         adam_steps = np.array([2], dtype=np.int64)
         rng_state = np.array([99], dtype=np.uint64)
         work = np.full(k.workspace_size(layer_units, batch_size, gathered), np.nan, dtype=dtype)
-        loss_sum = k.run_epoch(*k.kernel_input(X_in), Y, w, order, p, np.empty_like(p), state,
+        loss_sum = k.run_epoch(*k.kernel_input(X_in), k.read_only_view(Y), k.read_only_view(w), order, p, np.empty_like(p), state,
                                work, layer_units, config, hyper, dropout, adam_steps, rng_state)
         results.append((loss_sum, p, state, int(adam_steps[0]), int(rng_state[0])))
     (ls, ps, ss, ts, rs), (ld, pd, sd, td, rd) = results
