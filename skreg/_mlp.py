@@ -354,6 +354,12 @@ class _BaseMLP(BaseEstimator):
         ValueError
             If training diverges (non-finite loss or weights); the message
             suggests a remedy and a previously fitted model is left as it was.
+
+        Notes
+        -----
+        A fit that raises, or is interrupted with Ctrl-C (``KeyboardInterrupt``,
+        which propagates), leaves the estimator exactly as it was before the
+        call: unfitted, or with its previous fit.
         """
         return self._fit_keeping_input_metadata(X, y, sample_weight)
 
@@ -685,6 +691,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         -------
         self : object
             The updated estimator.
+
+        Notes
+        -----
+        A call that raises or is interrupted (``KeyboardInterrupt``
+        propagates) leaves the estimator as it was before the call.
         """
         return self._fit_keeping_input_metadata(X, y, sample_weight, incremental=True, classes=classes)
 
@@ -926,6 +937,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         -------
         self : object
             The updated estimator.
+
+        Notes
+        -----
+        A call that raises or is interrupted (``KeyboardInterrupt``
+        propagates) leaves the estimator as it was before the call.
         """
         return self._fit_keeping_input_metadata(X, y, sample_weight, incremental=True)
 

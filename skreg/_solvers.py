@@ -162,10 +162,16 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
     if est.early_stopping:
         # train_test_split's own size, checked first for a message that names
         # the parameter rather than test_size.
-        if np.ceil(est.validation_fraction * n_samples) < 2:
+        n_validation = np.ceil(est.validation_fraction * n_samples)
+        if n_validation < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
+            )
+        if n_validation >= n_samples:
+            raise ValueError(
+                f"validation_fraction={est.validation_fraction} leaves no training "
+                f"samples out of {n_samples}. Decrease 'validation_fraction'."
             )
         train_idx, val_idx = train_test_split(
             np.arange(n_samples),

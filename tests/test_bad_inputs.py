@@ -259,7 +259,7 @@ REJECTED = [
      ValueError, "The validation set is too small"),
     ("validation-fraction-no-training-rows", MLPRegressor, "new",
      lambda e: e.set_params(early_stopping=True, validation_fraction=0.99).fit(X, Y_REG),
-     ValueError, "the resulting train set will be empty"),
+     ValueError, "validation_fraction=0.99 leaves no training samples"),
 ]
 
 
