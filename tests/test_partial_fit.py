@@ -40,10 +40,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 import skreg
+from _parity import DeviationLog, call_both, estimators, training_warnings
 
-RTOL = 1e-6
-ATOL = 1e-10
-_DEVIATIONS = []  # (relative deviation, absolute deviation, label)
+_DEVIATIONS = DeviationLog()
 
 
 # ---------------------------------------------------------------------------
@@ -85,12 +84,6 @@ for _task in ("binary", "multiclass"):
 assert all(TASKS[t][1].shape[0] % 8 != 0 and (TASKS[t][1].shape[0] - 38) % 8 != 0 for t in TASKS)
 
 
-def _estimators(kind):
-    if kind == "classifier":
-        return skreg.MLPClassifier, sk_nn.MLPClassifier
-    return skreg.MLPRegressor, sk_nn.MLPRegressor
-
-
 BASE = dict(hidden_layer_sizes=(7, 5), random_state=3, batch_size=8)
 
 SCHEDULES = {
@@ -119,71 +112,15 @@ SCHEDULES = {
 # ---------------------------------------------------------------------------
 
 
-def _record(actual, desired, label):
-    actual = np.asarray(actual, dtype=np.float64)
-    desired = np.asarray(desired, dtype=np.float64)
-    if desired.size == 0:
-        return
-    diff = np.abs(actual - desired)
-    big = np.abs(desired) >= 1e-6
-    rel = float(np.max(diff[big] / np.abs(desired[big]))) if np.any(big) else 0.0
-    _DEVIATIONS.append((rel, float(np.max(diff)), label))
-
-
-def _assert_close(actual, desired, label, rtol=RTOL, atol=ATOL):
-    if desired is None:
-        assert actual is None, f"{label}: expected None, got {actual!r}"
-        return
-    assert actual is not None, f"{label}: got None, expected {desired!r}"
-    a = np.asarray(actual, dtype=np.float64)
-    d = np.asarray(desired, dtype=np.float64)
-    assert a.shape == d.shape, (label, a.shape, d.shape)
-    np.testing.assert_allclose(a, d, rtol=rtol, atol=atol, err_msg=label)
-    _record(a, d, label)
-
-
 def _assert_parity(ours, theirs, X, label):
-    assert ours.n_layers_ == theirs.n_layers_, label
-    assert ours.n_outputs_ == theirs.n_outputs_, label
-    assert ours.out_activation_ == theirs.out_activation_, label
-    for i, (a, b) in enumerate(zip(ours.coefs_, theirs.coefs_, strict=True)):
-        _assert_close(a, b, f"{label} coefs_[{i}]")
-    for i, (a, b) in enumerate(zip(ours.intercepts_, theirs.intercepts_, strict=True)):
-        _assert_close(a, b, f"{label} intercepts_[{i}]")
-    assert ours.n_iter_ == theirs.n_iter_, label
-    assert ours.t_ == theirs.t_, label
-    _assert_close(ours.loss_, theirs.loss_, f"{label} loss_")
-    assert len(ours.loss_curve_) == len(theirs.loss_curve_), label
-    _assert_close(ours.loss_curve_, theirs.loss_curve_, f"{label} loss_curve_")
-    _assert_close(ours.best_loss_, theirs.best_loss_, f"{label} best_loss_")
-    if hasattr(theirs, "classes_"):
-        assert_array_equal(ours.classes_, theirs.classes_)
-        assert_array_equal(ours.predict(X), theirs.predict(X))
-        _assert_close(ours.predict_proba(X), theirs.predict_proba(X), f"{label} predict_proba")
-    else:
-        _assert_close(ours.predict(X), theirs.predict(X), f"{label} predict")
-
-
-def _call(method, *args, **kwargs):
-    """Call, returning the names of the training warnings raised
-    (ConvergenceWarning and the UserWarning of a clipped batch_size)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        method(*args, **kwargs)
-    return sorted({w.category.__name__ for w in caught
-                   if w.category in (ConvergenceWarning, UserWarning)})
-
-
-def _both(method_name, ours, theirs, *args, **kwargs):
-    ours_warnings = _call(getattr(ours, method_name), *args, **kwargs)
-    theirs_warnings = _call(getattr(theirs, method_name), *args, **kwargs)
-    assert ours_warnings == theirs_warnings, (method_name, ours_warnings, theirs_warnings)
-    return ours_warnings
+    _DEVIATIONS.assert_same_model(ours, theirs, X, label,
+                                  attributes=("n_layers_", "n_outputs_", "out_activation_"),
+                                  history=("loss_curve_", "best_loss_"))
 
 
 def _pair(task, l2=1e-3, **params):
     kind = TASKS[task][0]
-    Ours, Theirs = _estimators(kind)
+    Ours, Theirs = estimators(kind)
     return Ours(l2=l2, **params), Theirs(alpha=l2, **params)
 
 
@@ -274,9 +211,9 @@ def test_availability_follows_set_params(Est, start):
 @pytest.mark.parametrize("task", ["binary", "regression"])
 def test_availability_of_a_fitted_model_follows_set_params(task):
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     est = Est(solver="sgd", hidden_layer_sizes=(5,), max_iter=3, random_state=0)
-    _call(est.fit, X, y)
+    training_warnings(est.fit, X, y)
     assert hasattr(est, "partial_fit")
     est.set_params(solver="lbfgs")
     assert not hasattr(est, "partial_fit")
@@ -312,7 +249,7 @@ def test_classes_required_on_first_call(task):
 def test_classes_not_needed_after_fit():
     _, X, y = TASKS["multiclass"]
     est = skreg.MLPClassifier(solver="adam", hidden_layer_sizes=(5,), max_iter=2, random_state=0)
-    _call(est.fit, X, y)
+    training_warnings(est.fit, X, y)
     est.partial_fit(X[:20], y[:20])
     assert_array_equal(est.classes_, [0, 1, 2, 3])
     assert est.n_iter_ == 1
@@ -413,7 +350,7 @@ def test_non_integer_labels(labels):
                          learning_rate_init=0.05, **BASE)
     for c in _chunks(len(y)):
         kwargs = {} if hasattr(theirs, "classes_") else {"classes": classes}
-        _both("partial_fit", ours, theirs, X[c], y[c], **kwargs)
+        call_both("partial_fit", ours, theirs, X[c], y[c], **kwargs)
         _assert_parity(ours, theirs, X, f"labels-{labels}")
     assert ours.classes_.dtype == theirs.classes_.dtype
     assert ours.predict(X).dtype == theirs.predict(X).dtype
@@ -422,13 +359,13 @@ def test_non_integer_labels(labels):
 def test_multilabel_first_call():
     _, X, Y = TASKS["multilabel"]
     ours, theirs = _pair("multilabel", solver="adam", learning_rate_init=0.02, **BASE)
-    _both("partial_fit", ours, theirs, X[:20], Y[:20], classes=[0, 1, 2])
+    call_both("partial_fit", ours, theirs, X[:20], Y[:20], classes=[0, 1, 2])
     assert_array_equal(ours.classes_, [0, 1, 2])
     assert ours.out_activation_ == "logistic"
     assert ours.predict(X).shape == Y.shape
     assert ours.predict_proba(X).shape == Y.shape
     _assert_parity(ours, theirs, X, "multilabel-first")
-    _both("partial_fit", ours, theirs, X[20:], Y[20:])
+    call_both("partial_fit", ours, theirs, X[20:], Y[20:])
     _assert_parity(ours, theirs, X, "multilabel-second")
 
 
@@ -442,7 +379,7 @@ def test_partial_fit_rejects_early_stopping(task):
     kind, X, y = TASKS[task]
     message = "partial_fit does not support early_stopping=True"
     kwargs = _classes_kwargs(task, y, first=True)
-    Ours, Theirs = _estimators(kind)
+    Ours, Theirs = estimators(kind)
     for Est in (Theirs, Ours):
         est = Est(solver="adam", early_stopping=True, hidden_layer_sizes=(5,), random_state=0)
         with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
@@ -457,10 +394,10 @@ def test_partial_fit_rejects_early_stopping(task):
 def test_partial_fit_after_early_stopping_fit_raises(task):
     """scikit-learn's gh-25693: a clear error, and the fitted model is kept."""
     kind, X, y = TASKS[task]
-    for Est in _estimators(kind):
+    for Est in estimators(kind):
         est = Est(solver="sgd", early_stopping=True, hidden_layer_sizes=(5,), max_iter=5,
                   random_state=0)
-        _call(est.fit, X, y)
+        training_warnings(est.fit, X, y)
         before = _state(est) if Est.__module__.startswith("skreg") else None
         with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
             est.partial_fit(X, y)
@@ -472,7 +409,7 @@ def test_partial_fit_after_early_stopping_fit_raises(task):
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_partial_fit_is_one_epoch_whatever_max_iter(task, solver):
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     est = Est(solver=solver, max_iter=1, tol=1e3, n_iter_no_change=1, hidden_layer_sizes=(5,),
               random_state=0)
     kwargs = _classes_kwargs(task, y, first=True)
@@ -493,10 +430,10 @@ def test_partial_fit_is_one_epoch_whatever_max_iter(task, solver):
 def test_fit_after_partial_fit_warns_at_max_iter_like_sklearn():
     _, X, y = TASKS["regression"]
     ours, theirs = _pair("regression", solver="sgd", learning_rate_init=0.05, max_iter=3, **BASE)
-    assert _both("partial_fit", ours, theirs, X, y) == []
+    assert call_both("partial_fit", ours, theirs, X, y) == []
     ours.set_params(warm_start=True)
     theirs.set_params(warm_start=True)
-    assert _both("fit", ours, theirs, X, y) == ["ConvergenceWarning"]
+    assert call_both("fit", ours, theirs, X, y) == ["ConvergenceWarning"]
     _assert_parity(ours, theirs, X, "partial-then-fit-warning")
     assert ours.n_iter_ == 3 and len(ours.loss_curve_) == 4
 
@@ -516,7 +453,7 @@ def test_partial_fit_sequence_parity(task, schedule):
     for _ in range(3):
         for c in _chunks(X.shape[0]):
             kwargs = _classes_kwargs(task, y, first=calls == 0)
-            assert _both("partial_fit", ours, theirs, X[c], y[c], **kwargs) == []
+            assert call_both("partial_fit", ours, theirs, X[c], y[c], **kwargs) == []
             calls += 1
             _assert_parity(ours, theirs, X, f"partial_fit-{schedule}-{task}-call{calls}")
             assert ours.n_iter_ == 1
@@ -540,7 +477,7 @@ def test_partial_fit_with_sample_weight_parity(task):
     ours, theirs = _pair(task, solver="sgd", learning_rate_init=0.05, **BASE)
     for call, c in enumerate(_chunks(X.shape[0]) * 2):
         kwargs = _classes_kwargs(task, y, first=call == 0)
-        _both("partial_fit", ours, theirs, X[c], y[c], sample_weight=sw[c], **kwargs)
+        call_both("partial_fit", ours, theirs, X[c], y[c], sample_weight=sw[c], **kwargs)
         _assert_parity(ours, theirs, X, f"partial_fit-sample_weight-{task}-call{call}")
 
 
@@ -550,11 +487,11 @@ def test_repeated_partial_fit_on_full_batch_equals_fit(task):
     and no shuffling differences, n calls of partial_fit equal a fit of n
     epochs."""
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     params = dict(solver="sgd", hidden_layer_sizes=(7,), learning_rate_init=0.05,
                   batch_size=X.shape[0], tol=0, random_state=1)
     fitted = Est(max_iter=15, **params)
-    _call(fitted.fit, X, y)
+    training_warnings(fitted.fit, X, y)
     incremental = Est(**params)
     for call in range(15):
         incremental.partial_fit(X, y, **_classes_kwargs(task, y, first=call == 0))
@@ -581,23 +518,23 @@ def test_fit_partial_fit_warm_start_sequence_parity(task, schedule):
     n = X.shape[0]
     label = f"sequence-{schedule}-{task}"
 
-    assert _both("fit", ours, theirs, X, y) == ["ConvergenceWarning"]
+    assert call_both("fit", ours, theirs, X, y) == ["ConvergenceWarning"]
     _assert_parity(ours, theirs, X, f"{label} fit")
     assert ours.n_iter_ == 4 and ours.t_ == 4 * n
 
     for step, c in enumerate(chunks[:2]):
-        assert _both("partial_fit", ours, theirs, X[c], y[c]) == []
+        assert call_both("partial_fit", ours, theirs, X[c], y[c]) == []
         _assert_parity(ours, theirs, X, f"{label} partial_fit{step}")
         assert ours.n_iter_ == 1
 
     for est in (ours, theirs):
         est.set_params(warm_start=True, max_iter=3)
-    assert _both("fit", ours, theirs, X, y) == ["ConvergenceWarning"]
+    assert call_both("fit", ours, theirs, X, y) == ["ConvergenceWarning"]
     _assert_parity(ours, theirs, X, f"{label} warm fit")
     assert ours.n_iter_ == 3
 
     for step, c in enumerate([chunks[2], chunks[0]]):
-        assert _both("partial_fit", ours, theirs, X[c], y[c]) == []
+        assert call_both("partial_fit", ours, theirs, X[c], y[c]) == []
         _assert_parity(ours, theirs, X, f"{label} partial_fit after warm fit {step}")
 
     assert len(ours.loss_curve_) == 4 + 2 + 3 + 2
@@ -618,17 +555,17 @@ def test_warm_start_fit_restarts_optimizer_but_partial_fit_keeps_it(task):
     one epoch (Adam restarts), give different weights; two partial_fit calls
     after a fit equal a fit followed by two continued epochs."""
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     params = dict(BASE, solver="adam", learning_rate_init=0.02, max_iter=1, shuffle=False)
     continued = Est(**params)
-    _call(continued.fit, X, y)
+    training_warnings(continued.fit, X, y)
     continued.partial_fit(X, y)
     restarted = Est(**params)
-    _call(restarted.fit, X, y)
+    training_warnings(restarted.fit, X, y)
     restarted.set_params(warm_start=True)
-    _call(restarted.fit, X, y)
+    training_warnings(restarted.fit, X, y)
     two_epochs = Est(**{**params, "max_iter": 2})
-    _call(two_epochs.fit, X, y)
+    training_warnings(two_epochs.fit, X, y)
     # Without shuffling, fit+partial_fit is exactly a 2-epoch fit.
     for a, b in zip(continued.coefs_, two_epochs.coefs_):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
@@ -647,7 +584,7 @@ def test_warm_start_partial_fit_requires_all_classes():
     for Est in (skreg.MLPClassifier, sk_nn.MLPClassifier):
         est = Est(solver="sgd", warm_start=True, hidden_layer_sizes=(5,), max_iter=2,
                   random_state=0)
-        _call(est.fit, X, y)
+        training_warnings(est.fit, X, y)
         before = _state(est) if Est is skreg.MLPClassifier else None
         with pytest.raises(ValueError, match=re.escape(message)):
             est.partial_fit(X[rows], y[rows])
@@ -787,13 +724,10 @@ def test_zz_report_largest_deviation():
     _, X, y = TASKS["multiclass"]
     ours, theirs = _pair("multiclass", **dict(BASE, **SCHEDULES["adam"]))
     for call, c in enumerate(_chunks(X.shape[0])):
-        _both("partial_fit", ours, theirs, X[c], y[c], **_classes_kwargs("multiclass", y, call == 0))
+        call_both("partial_fit", ours, theirs, X[c], y[c],
+                  **_classes_kwargs("multiclass", y, call == 0))
     _assert_parity(ours, theirs, X, "report")
-    rel, _, rel_label = max(_DEVIATIONS)
-    absolute, abs_label = max((d[1], d[2]) for d in _DEVIATIONS)
-    print(f"\n[partial_fit parity] {len(_DEVIATIONS)} float64 comparisons; largest relative "
-          f"deviation {rel:.3e} ({rel_label}); largest absolute {absolute:.3e} ({abs_label})")
-    assert absolute <= 1e-6
+    _DEVIATIONS.report("partial_fit parity")
 
 
 def test_partial_fit_draws_new_dropout_masks_each_call():

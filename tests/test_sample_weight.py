@@ -35,12 +35,11 @@ from sklearn.utils.estimator_checks import (
 )
 
 import skreg
+from _parity import DeviationLog, estimators, fit_quietly
 
-RTOL = 1e-6
-ATOL = 1e-10
 EQUIV_RTOL = 1e-8  # weighted vs dropped/repeated: summation order only
 EQUIV_ATOL = 1e-9  # (L-BFGS line searches amplify it to ~1e-10 on weights near 0)
-_DEVIATIONS = []
+_DEVIATIONS = DeviationLog()
 
 
 def _make_tasks():
@@ -67,12 +66,6 @@ TASKS = _make_tasks()
 TASK_NAMES = list(TASKS)
 
 
-def _estimators(kind):
-    if kind == "classifier":
-        return skreg.MLPClassifier, sk_nn.MLPClassifier
-    return skreg.MLPRegressor, sk_nn.MLPRegressor
-
-
 def _extra(kind):
     return {"loss": "poisson"} if kind == "poisson" else {}
 
@@ -83,12 +76,6 @@ SOLVER_PARAMS = {
     "lbfgs": dict(solver="lbfgs"),
 }
 BASE = dict(hidden_layer_sizes=(6, 4), random_state=3, max_iter=10)
-
-
-def _fit(est, X, y, sample_weight=None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, sample_weight=sample_weight)
 
 
 def _float_weights(n, seed=42):
@@ -105,50 +92,10 @@ def _int_weights(n, seed=43):
     return sw
 
 
-def _record(actual, desired, label):
-    actual = np.asarray(actual, dtype=np.float64)
-    desired = np.asarray(desired, dtype=np.float64)
-    if desired.size == 0:
-        return
-    diff = np.abs(actual - desired)
-    big = np.abs(desired) >= 1e-6
-    rel = float(np.max(diff[big] / np.abs(desired[big]))) if np.any(big) else 0.0
-    _DEVIATIONS.append((rel, float(np.max(diff)), label))
-
-
-def _assert_close(actual, desired, label, rtol=RTOL, atol=ATOL, record=True):
-    if desired is None:
-        assert actual is None, label
-        return
-    a = np.asarray(actual, dtype=np.float64)
-    d = np.asarray(desired, dtype=np.float64)
-    assert a.shape == d.shape, (label, a.shape, d.shape)
-    assert_allclose(a, d, rtol=rtol, atol=atol, err_msg=label)
-    if record:
-        _record(a, d, label)
-
-
-def _assert_same_model(a, b, X, label, rtol=RTOL, atol=ATOL, record=True, check_t=True):
-    close = dict(rtol=rtol, atol=atol, record=record)
-    for i, (u, v) in enumerate(zip(a.coefs_, b.coefs_, strict=True)):
-        _assert_close(u, v, f"{label} coefs_[{i}]", **close)
-    for i, (u, v) in enumerate(zip(a.intercepts_, b.intercepts_, strict=True)):
-        _assert_close(u, v, f"{label} intercepts_[{i}]", **close)
-    assert a.n_iter_ == b.n_iter_, label
-    if check_t:
-        assert a.t_ == b.t_, label
-    _assert_close(a.loss_, b.loss_, f"{label} loss_", **close)
-    if b.solver != "lbfgs":
-        _assert_close(a.loss_curve_, b.loss_curve_, f"{label} loss_curve_", **close)
-        _assert_close(a.validation_scores_, b.validation_scores_, f"{label} validation_scores_",
-                      **close)
-        _assert_close(a.best_validation_score_, b.best_validation_score_,
-                      f"{label} best_validation_score_", **close)
-    if hasattr(b, "classes_"):
-        assert_array_equal(a.predict(X), b.predict(X))
-        _assert_close(a.predict_proba(X), b.predict_proba(X), f"{label} predict_proba", **close)
-    else:
-        _assert_close(a.predict(X), b.predict(X), f"{label} predict", **close)
+def _assert_same_model(a, b, X, label, **kwargs):
+    _DEVIATIONS.assert_same_model(
+        a, b, X, label, check_classes=False,
+        history=("loss_curve_", "validation_scores_", "best_validation_score_"), **kwargs)
 
 
 # ---------------------------------------------------------------------------
@@ -162,13 +109,13 @@ FULL_BATCH_SOLVERS = ["sgd", "adam", "lbfgs"]
 @pytest.mark.parametrize("task", TASK_NAMES)
 def test_zero_weights_equal_dropping_samples(task, solver):
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     rng = np.random.RandomState(0)
     sw = (rng.uniform(size=X.shape[0]) > 0.3).astype(float)
     keep = sw > 0
     params = dict(BASE, **SOLVER_PARAMS[solver], **_extra(kind))
-    weighted = _fit(Est(**params), X, y, sample_weight=sw)
-    dropped = _fit(Est(**params), X[keep], y[keep])
+    weighted = fit_quietly(Est(**params), X, y, sample_weight=sw)
+    dropped = fit_quietly(Est(**params), X[keep], y[keep])
     _assert_same_model(weighted, dropped, X, f"zero-weights-{solver}-{task}", rtol=EQUIV_RTOL,
                        atol=EQUIV_ATOL, record=False, check_t=False)
     if solver != "lbfgs":
@@ -176,7 +123,7 @@ def test_zero_weights_equal_dropping_samples(task, solver):
         assert weighted.t_ == weighted.n_iter_ * X.shape[0]
         assert dropped.t_ == dropped.n_iter_ * keep.sum()
     # The weights matter: an unweighted fit on all rows is another model.
-    unweighted = _fit(Est(**params), X, y)
+    unweighted = fit_quietly(Est(**params), X, y)
     assert not np.allclose(unweighted.coefs_[0], weighted.coefs_[0], rtol=1e-4, atol=0)
 
 
@@ -184,16 +131,16 @@ def test_zero_weights_equal_dropping_samples(task, solver):
 @pytest.mark.parametrize("task", TASK_NAMES)
 def test_integer_weights_equal_repeating_samples(task, solver):
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     sw = _int_weights(X.shape[0])
     assert sw.sum() <= 200  # one minibatch ('auto') for the repeated data too
     params = dict(BASE, **SOLVER_PARAMS[solver], **_extra(kind))
-    weighted = _fit(Est(**params), X, y, sample_weight=sw)
-    repeated = _fit(Est(**params), np.repeat(X, sw, axis=0), np.repeat(y, sw, axis=0))
+    weighted = fit_quietly(Est(**params), X, y, sample_weight=sw)
+    repeated = fit_quietly(Est(**params), np.repeat(X, sw, axis=0), np.repeat(y, sw, axis=0))
     _assert_same_model(weighted, repeated, X, f"int-weights-{solver}-{task}", rtol=EQUIV_RTOL,
                        atol=EQUIV_ATOL, record=False, check_t=False)
     # Float weights 2.0 are integers too.
-    as_float = _fit(Est(**params), X, y, sample_weight=sw.astype(float))
+    as_float = fit_quietly(Est(**params), X, y, sample_weight=sw.astype(float))
     for a, b in zip(as_float.coefs_, weighted.coefs_):
         assert_array_equal(a, b)
 
@@ -230,11 +177,11 @@ def test_several_minibatches_are_not_equivalent_to_repetition(solver):
     kind, X, y = TASKS["regression"]
     sw = _int_weights(X.shape[0])
     params = dict(BASE, **SOLVER_PARAMS[solver], batch_size=8)
-    weighted = _fit(skreg.MLPRegressor(**params), X, y, sample_weight=sw)
-    repeated = _fit(skreg.MLPRegressor(**params), np.repeat(X, sw, axis=0), np.repeat(y, sw))
+    weighted = fit_quietly(skreg.MLPRegressor(**params), X, y, sample_weight=sw)
+    repeated = fit_quietly(skreg.MLPRegressor(**params), np.repeat(X, sw, axis=0), np.repeat(y, sw))
     assert not np.allclose(weighted.coefs_[0], repeated.coefs_[0], rtol=1e-3, atol=0)
     # ...while scikit-learn trains the weighted one exactly as skreg does.
-    theirs = _fit(sk_nn.MLPRegressor(alpha=1e-4, **params), X, y, sample_weight=sw)
+    theirs = fit_quietly(sk_nn.MLPRegressor(alpha=1e-4, **params), X, y, sample_weight=sw)
     _assert_same_model(weighted, theirs, X, f"minibatch-int-weights-{solver}")
 
 
@@ -248,14 +195,14 @@ def test_minibatch_of_zero_weights_is_skipped():
     sw = np.ones(X.shape[0])
     sw[:5] = 0.0
     params = dict(BASE, solver="sgd", learning_rate_init=0.05, batch_size=5, shuffle=False)
-    weighted = _fit(skreg.MLPRegressor(**params), X, y, sample_weight=sw)
-    dropped = _fit(skreg.MLPRegressor(**params), X[5:], y[5:])
+    weighted = fit_quietly(skreg.MLPRegressor(**params), X, y, sample_weight=sw)
+    dropped = fit_quietly(skreg.MLPRegressor(**params), X[5:], y[5:])
     for a, b in zip(weighted.coefs_ + weighted.intercepts_, dropped.coefs_ + dropped.intercepts_):
         assert_allclose(a, b, rtol=1e-12, atol=1e-14)
     n = X.shape[0]
     assert_allclose(weighted.loss_curve_, np.array(dropped.loss_curve_) * (n - 5) / n, rtol=1e-12)
     with pytest.raises(ZeroDivisionError):
-        _fit(sk_nn.MLPRegressor(**params), X, y, sample_weight=sw)
+        fit_quietly(sk_nn.MLPRegressor(**params), X, y, sample_weight=sw)
 
 
 # ---------------------------------------------------------------------------
@@ -281,13 +228,13 @@ def _validation_rows(est, X, Y_stratify):
                                   "multioutput", "poisson"])
 def test_validation_score_is_the_weighted_metric(task, solver):
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     rng = np.random.RandomState(8)
     sw = np.where(rng.uniform(size=X.shape[0]) < 0.5, 0.2, 5.0)
     # One epoch, so that the kept (best) weights are the scored ones.
     params = dict(BASE, **SOLVER_PARAMS[solver], **_extra(kind))
     params.update(early_stopping=True, validation_fraction=0.3, max_iter=1)
-    est = _fit(Est(**params), X, y, sample_weight=sw)
+    est = fit_quietly(Est(**params), X, y, sample_weight=sw)
     stratify = y if task == "binary" else None
     val = _validation_rows(est, X, stratify)
     metric = accuracy_score if kind == "classifier" else r2_score
@@ -305,12 +252,12 @@ def test_validation_score_is_the_weighted_metric(task, solver):
 @pytest.mark.parametrize("task", TASK_NAMES)
 def test_early_stopping_with_sample_weight_parity(task, solver):
     kind, X, y = TASKS[task]
-    Ours, Theirs = _estimators(kind)
+    Ours, Theirs = estimators(kind)
     sw = _float_weights(X.shape[0])
     params = dict(BASE, **SOLVER_PARAMS[solver], **_extra(kind), batch_size=8,
                   early_stopping=True, validation_fraction=0.25, n_iter_no_change=2, max_iter=25)
-    ours = _fit(Ours(l2=1e-3, **params), X, y, sample_weight=sw)
-    theirs = _fit(Theirs(alpha=1e-3, **params), X, y, sample_weight=sw)
+    ours = fit_quietly(Ours(l2=1e-3, **params), X, y, sample_weight=sw)
+    theirs = fit_quietly(Theirs(alpha=1e-3, **params), X, y, sample_weight=sw)
     assert len(theirs.validation_scores_) == theirs.n_iter_
     _assert_same_model(ours, theirs, X, f"es-weighted-{solver}-{task}")
 
@@ -325,11 +272,11 @@ def test_early_stopping_with_sample_weight_parity(task, solver):
 @pytest.mark.parametrize("task", TASK_NAMES)
 def test_weighted_fit_parity(task, solver, weights):
     kind, X, y = TASKS[task]
-    Ours, Theirs = _estimators(kind)
+    Ours, Theirs = estimators(kind)
     sw = _float_weights(X.shape[0]) if weights == "float" else _int_weights(X.shape[0])
     params = dict(BASE, **SOLVER_PARAMS[solver], **_extra(kind), batch_size=10)
-    ours = _fit(Ours(l2=1e-3, **params), X, y, sample_weight=sw)
-    theirs = _fit(Theirs(alpha=1e-3, **params), X, y, sample_weight=sw)
+    ours = fit_quietly(Ours(l2=1e-3, **params), X, y, sample_weight=sw)
+    theirs = fit_quietly(Theirs(alpha=1e-3, **params), X, y, sample_weight=sw)
     _assert_same_model(ours, theirs, X, f"weighted-{weights}-{solver}-{task}")
 
 
@@ -337,13 +284,13 @@ def test_weighted_fit_parity(task, solver, weights):
 @pytest.mark.parametrize("task", ["multiclass", "multioutput"])
 def test_weighted_warm_start_parity(task, solver):
     kind, X, y = TASKS[task]
-    Ours, Theirs = _estimators(kind)
+    Ours, Theirs = estimators(kind)
     sw = _float_weights(X.shape[0])
     params = dict(BASE, **SOLVER_PARAMS[solver], batch_size=10, warm_start=True, max_iter=4)
     ours, theirs = Ours(l2=1e-3, **params), Theirs(alpha=1e-3, **params)
     for est in (ours, theirs):
-        _fit(est, X, y, sample_weight=sw)
-        _fit(est, X, y, sample_weight=sw[::-1].copy())
+        fit_quietly(est, X, y, sample_weight=sw)
+        fit_quietly(est, X, y, sample_weight=sw[::-1].copy())
     _assert_same_model(ours, theirs, X, f"weighted-warm-{solver}-{task}")
 
 
@@ -358,12 +305,12 @@ def test_weighted_warm_start_parity(task, solver):
 @pytest.mark.parametrize("task", ["binary", "multilabel", "multioutput", "poisson"])
 def test_none_equals_all_ones(task, solver, early_stopping):
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     params = dict(BASE, **SOLVER_PARAMS[solver], **_extra(kind), batch_size=10,
                   early_stopping=early_stopping, validation_fraction=0.2)
-    unweighted = _fit(Est(**params), X, y)
-    ones = _fit(Est(**params), X, y, sample_weight=np.ones(X.shape[0]))
-    ones_list = _fit(Est(**params), X, y, sample_weight=[1] * X.shape[0])
+    unweighted = fit_quietly(Est(**params), X, y)
+    ones = fit_quietly(Est(**params), X, y, sample_weight=np.ones(X.shape[0]))
+    ones_list = fit_quietly(Est(**params), X, y, sample_weight=[1] * X.shape[0])
     for other in (ones, ones_list):
         for a, b in zip(other.coefs_ + other.intercepts_,
                         unweighted.coefs_ + unweighted.intercepts_):
@@ -394,14 +341,15 @@ def test_scaling_weights_changes_nothing_without_penalty(solver):
     _, X, y = TASKS["multiclass"]
     sw = _float_weights(X.shape[0])
     params = dict(BASE, **SOLVER_PARAMS[solver], batch_size=10)
-    base = _fit(skreg.MLPClassifier(l2=0.0, **params), X, y, sample_weight=sw)
-    scaled = _fit(skreg.MLPClassifier(l2=0.0, **params), X, y, sample_weight=7.5 * sw)
+    base = fit_quietly(skreg.MLPClassifier(l2=0.0, **params), X, y, sample_weight=sw)
+    scaled = fit_quietly(skreg.MLPClassifier(l2=0.0, **params), X, y, sample_weight=7.5 * sw)
     for a, b in zip(scaled.coefs_, base.coefs_):
         assert_allclose(a, b, rtol=1e-8, atol=1e-12)
-    penalised = _fit(skreg.MLPClassifier(l2=1.0, **params), X, y, sample_weight=sw)
-    penalised_scaled = _fit(skreg.MLPClassifier(l2=1.0, **params), X, y, sample_weight=7.5 * sw)
+    penalised = fit_quietly(skreg.MLPClassifier(l2=1.0, **params), X, y, sample_weight=sw)
+    penalised_scaled = fit_quietly(skreg.MLPClassifier(l2=1.0, **params), X, y,
+                                   sample_weight=7.5 * sw)
     assert not np.allclose(penalised.coefs_[0], penalised_scaled.coefs_[0], rtol=1e-4, atol=0)
-    theirs = _fit(sk_nn.MLPClassifier(alpha=1.0, **params), X, y, sample_weight=7.5 * sw)
+    theirs = fit_quietly(sk_nn.MLPClassifier(alpha=1.0, **params), X, y, sample_weight=7.5 * sw)
     _assert_same_model(penalised_scaled, theirs, X, f"scaled-weights-l2-{solver}")
 
 
@@ -414,11 +362,7 @@ def test_zz_report_largest_deviation():
     kind, X, y = TASKS["multiclass"]
     sw = _float_weights(X.shape[0])
     params = dict(BASE, **SOLVER_PARAMS["adam"], batch_size=10)
-    ours = _fit(skreg.MLPClassifier(l2=1e-3, **params), X, y, sample_weight=sw)
-    theirs = _fit(sk_nn.MLPClassifier(alpha=1e-3, **params), X, y, sample_weight=sw)
+    ours = fit_quietly(skreg.MLPClassifier(l2=1e-3, **params), X, y, sample_weight=sw)
+    theirs = fit_quietly(sk_nn.MLPClassifier(alpha=1e-3, **params), X, y, sample_weight=sw)
     _assert_same_model(ours, theirs, X, "report")
-    rel, _, rel_label = max(_DEVIATIONS)
-    absolute, abs_label = max((d[1], d[2]) for d in _DEVIATIONS)
-    print(f"\n[sample_weight parity] {len(_DEVIATIONS)} float64 comparisons; largest relative "
-          f"deviation {rel:.3e} ({rel_label}); largest absolute {absolute:.3e} ({abs_label})")
-    assert absolute <= 1e-6
+    _DEVIATIONS.report("sample_weight parity")

@@ -15,30 +15,24 @@ skreg keeps the input dtype, so there the weights are compared with
 dtype is checked to be float32.
 
 The largest deviation seen by all float64 comparisons is collected in
-``_DEVIATIONS`` and printed by the last test (run with ``-s`` to see it).
+``_DEVIATIONS`` (a ``_parity.DeviationLog``) and printed by the last test (run
+with ``-s`` to see it).
 """
-
-import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn import neural_network as sk_nn
 from sklearn.datasets import (
     load_digits,
     make_classification,
     make_multilabel_classification,
     make_regression,
 )
-from sklearn.exceptions import ConvergenceWarning
 
-import skreg
+from _parity import ATOL, RTOL, DeviationLog, call_both, estimators, training_warnings
 
-RTOL = 1e-6
-ATOL = 1e-10
 
-# (relative deviation over elements with |expected| >= 1e-6, absolute deviation, label)
-_DEVIATIONS = []
+_DEVIATIONS = DeviationLog()
 
 
 # ---------------------------------------------------------------------------
@@ -80,105 +74,29 @@ assert len(np.unique(TASKS["multiclass"][2])) == 4
 assert TASKS["multilabel"][2].shape[1] == 3
 
 
-def _estimators(kind):
-    if kind == "classifier":
-        return skreg.MLPClassifier, sk_nn.MLPClassifier
-    return skreg.MLPRegressor, sk_nn.MLPRegressor
-
-
 # ---------------------------------------------------------------------------
-# Comparison helpers
+# Comparison helpers (shared ones in _parity.py)
 # ---------------------------------------------------------------------------
-
-
-def _record(actual, desired, label):
-    actual = np.asarray(actual, dtype=np.float64)
-    desired = np.asarray(desired, dtype=np.float64)
-    diff = np.abs(actual - desired)
-    if diff.size == 0:
-        return
-    big = np.abs(desired) >= 1e-6
-    rel = float(np.max(diff[big] / np.abs(desired[big]))) if np.any(big) else 0.0
-    _DEVIATIONS.append((rel, float(np.max(diff)), label))
-
-
-def _assert_close(actual, desired, label, rtol=RTOL, atol=ATOL, record=True):
-    if desired is None:
-        assert actual is None, f"{label}: expected None, got {actual!r}"
-        return
-    assert actual is not None, f"{label}: got None, expected {desired!r}"
-    actual_arr = np.asarray(actual, dtype=np.float64)
-    desired_arr = np.asarray(desired, dtype=np.float64)
-    assert actual_arr.shape == desired_arr.shape, label
-    np.testing.assert_allclose(actual_arr, desired_arr, rtol=rtol, atol=atol, err_msg=label)
-    if record:
-        _record(actual_arr, desired_arr, label)
-
-
-def _fit(est, X, y, sample_weight=None):
-    """Fit, returning the training warnings raised: ConvergenceWarning and the
-    plain UserWarning about a clipped batch_size (not, say, deprecations that
-    depend on library versions)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        est.fit(X, y, sample_weight=sample_weight)
-    return sorted({w.category.__name__ for w in caught
-                   if w.category in (ConvergenceWarning, UserWarning)})
 
 
 def _fit_both(task, params, l2=1e-3, sample_weight=None, X=None):
     kind, X_task, y = TASKS[task]
     X = X_task if X is None else X
-    Ours, Theirs = _estimators(kind)
+    Ours, Theirs = estimators(kind)
     ours = Ours(l2=l2, **params)
     theirs = Theirs(alpha=l2, **params)
-    ours_warnings = _fit(ours, X, y, sample_weight)
-    theirs_warnings = _fit(theirs, X, y, sample_weight)
-    assert ours_warnings == theirs_warnings, (ours_warnings, theirs_warnings)
+    call_both("fit", ours, theirs, X, y, sample_weight=sample_weight)
     return ours, theirs, X
 
 
 def _assert_parity(ours, theirs, X, label, rtol=RTOL, atol=ATOL, record=True):
-    close = dict(rtol=rtol, atol=atol, record=record)
-    assert ours.n_layers_ == theirs.n_layers_
-    assert ours.n_outputs_ == theirs.n_outputs_
-    assert ours.out_activation_ == theirs.out_activation_
-    assert len(ours.coefs_) == len(theirs.coefs_)
-    for i, (a, b) in enumerate(zip(ours.coefs_, theirs.coefs_)):
-        assert a.shape == b.shape
-        _assert_close(a, b, f"{label} coefs_[{i}]", **close)
-    for i, (a, b) in enumerate(zip(ours.intercepts_, theirs.intercepts_)):
-        assert a.shape == b.shape
-        _assert_close(a, b, f"{label} intercepts_[{i}]", **close)
-    assert ours.n_iter_ == theirs.n_iter_
-    assert ours.t_ == theirs.t_
-    _assert_close(ours.loss_, theirs.loss_, f"{label} loss_", **close)
-    if theirs.solver != "lbfgs":
-        assert len(ours.loss_curve_) == len(theirs.loss_curve_)
-        if not theirs.warm_start:
-            assert len(theirs.loss_curve_) == theirs.n_iter_
-        _assert_close(ours.loss_curve_, theirs.loss_curve_, f"{label} loss_curve_", **close)
-        _assert_close(ours.best_loss_, theirs.best_loss_, f"{label} best_loss_", **close)
-        _assert_close(
-            ours.validation_scores_,
-            theirs.validation_scores_,
-            f"{label} validation_scores_",
-            **close,
-        )
-        _assert_close(
-            ours.best_validation_score_,
-            theirs.best_validation_score_,
-            f"{label} best_validation_score_",
-            **close,
-        )
-    if hasattr(theirs, "classes_"):
-        assert_array_equal(ours.classes_, theirs.classes_)
-        assert_array_equal(ours.predict(X), theirs.predict(X))
-        _assert_close(
-            ours.predict_proba(X), theirs.predict_proba(X), f"{label} predict_proba", **close
-        )
-    else:
-        _assert_close(ours.predict(X), theirs.predict(X), f"{label} predict", **close)
+    _DEVIATIONS.assert_same_model(
+        ours, theirs, X, label, rtol=rtol, atol=atol, record=record,
+        attributes=("n_layers_", "n_outputs_", "out_activation_"),
+        history=("loss_curve_", "best_loss_", "validation_scores_", "best_validation_score_"),
+    )
+    if theirs.solver != "lbfgs" and not theirs.warm_start:
+        assert len(theirs.loss_curve_) == theirs.n_iter_
     # At least one epoch (or L-BFGS iteration) ran.
     assert ours.n_iter_ >= 1
 
@@ -386,9 +304,9 @@ def test_sample_weight_parity(task, solver):
     _assert_parity(ours, theirs, X, f"{solver}-sample_weight-{task}")
 
     # The weights really matter: unweighted training gives another network.
-    Ours, _ = _estimators(TASKS[task][0])
+    Ours, _ = estimators(TASKS[task][0])
     unweighted = Ours(l2=1e-3, **params)
-    _fit(unweighted, X, TASKS[task][2])
+    training_warnings(unweighted.fit, X, TASKS[task][2])
     assert not np.allclose(unweighted.coefs_[0], ours.coefs_[0])
 
 
@@ -413,13 +331,13 @@ def test_sample_weight_early_stopping_parity(task, solver):
 @pytest.mark.parametrize("task", ["binary", "regression"])
 def test_unit_sample_weight_equals_none(solver, task):
     kind, X, y = TASKS[task]
-    Ours, _ = _estimators(kind)
+    Ours, _ = estimators(kind)
     params = dict(BASE, solver=solver, learning_rate_init=0.02, early_stopping=solver != "lbfgs")
     a, b = Ours(**params), Ours(**params)
-    _fit(a, X, y)
-    _fit(b, X, y, sample_weight=np.ones(X.shape[0]))
+    training_warnings(a.fit, X, y)
+    training_warnings(b.fit, X, y, sample_weight=np.ones(X.shape[0]))
     for ca, cb in zip(a.coefs_, b.coefs_):
-        _assert_close(ca, cb, "unit weights", record=False)
+        _DEVIATIONS.assert_close(ca, cb, "unit weights", record=False)
 
 
 # ---------------------------------------------------------------------------
@@ -452,7 +370,7 @@ def test_warm_start_parity(solver, early_stopping, task):
     y = TASKS[task][2]
     ours.set_params(max_iter=4)
     theirs.set_params(max_iter=4)
-    assert _fit(ours, X, y) == _fit(theirs, X, y)
+    assert training_warnings(ours.fit, X, y) == training_warnings(theirs.fit, X, y)
     if early_stopping:
         # The second fit found a new best epoch.
         assert np.argmax(theirs.validation_scores_) >= 5
@@ -482,13 +400,13 @@ def test_warm_start_early_stopping_without_improvement_keeps_best(solver):
         validation_fraction=0.2,
         max_iter=5,
     )
-    Ours, _ = _estimators(kind)
+    Ours, _ = estimators(kind)
     ours = Ours(**params)
-    _fit(ours, X, y)
+    training_warnings(ours.fit, X, y)
     first = [c.copy() for c in ours.coefs_ + ours.intercepts_]
     best = ours.best_validation_score_
     ours.set_params(max_iter=4)
-    _fit(ours, X, y)
+    training_warnings(ours.fit, X, y)
     assert len(ours.validation_scores_) == 9
     assert max(ours.validation_scores_[5:]) <= best == ours.best_validation_score_
     for a, b in zip(ours.coefs_ + ours.intercepts_, first):
@@ -517,16 +435,18 @@ def test_float32_parity(solver, task):
         # float32, so compare loosely (seen: 2.4e-4 relative, 4e-6 absolute).
         assert all(c.dtype == np.float64 for c in theirs.coefs_)
         for a, b in zip(ours.coefs_, theirs.coefs_):
-            _assert_close(a, b, "lbfgs float32 coefs_", rtol=1e-3, atol=1e-5, record=False)
-        _assert_close(ours.loss_, theirs.loss_, "lbfgs float32 loss_", rtol=1e-4, record=False)
+            _DEVIATIONS.assert_close(a, b, "lbfgs float32 coefs_", rtol=1e-3, atol=1e-5,
+                                     record=False)
+        _DEVIATIONS.assert_close(ours.loss_, theirs.loss_, "lbfgs float32 loss_", rtol=1e-4,
+                                 record=False)
         assert ours.n_iter_ == theirs.n_iter_
         if TASKS[task][0] == "classifier":
             assert_array_equal(ours.predict(X32), theirs.predict(X32))
-            _assert_close(ours.predict_proba(X32), theirs.predict_proba(X32), "p", rtol=1e-3,
-                          atol=1e-5, record=False)
+            _DEVIATIONS.assert_close(ours.predict_proba(X32), theirs.predict_proba(X32), "p",
+                                     rtol=1e-3, atol=1e-5, record=False)
         else:
-            _assert_close(ours.predict(X32), theirs.predict(X32), "p", rtol=1e-3, atol=1e-5,
-                          record=False)
+            _DEVIATIONS.assert_close(ours.predict(X32), theirs.predict(X32), "p", rtol=1e-3,
+                                     atol=1e-5, record=False)
     else:
         assert all(c.dtype == np.float32 for c in theirs.coefs_ + theirs.intercepts_)
         _assert_parity(ours, theirs, X32, f"{solver}-float32-{task}", rtol=1e-4, atol=1e-6,
@@ -545,12 +465,4 @@ def test_zz_report_largest_deviation():
     """
     ours, theirs, X = _fit_both("multiclass", dict(BASE, solver="adam", learning_rate_init=0.02))
     _assert_parity(ours, theirs, X, "report-adam-multiclass")
-    rel, _, rel_label = max(_DEVIATIONS)
-    absolute, abs_label = max((d[1], d[2]) for d in _DEVIATIONS)
-    print(
-        f"\n[skreg parity] {len(_DEVIATIONS)} float64 comparisons; largest relative "
-        f"deviation {rel:.3e} ({rel_label}); largest absolute deviation "
-        f"{absolute:.3e} ({abs_label})"
-    )
-    # Every comparison already passed rtol=1e-6 (plus atol=1e-10 for tiny values).
-    assert absolute <= 1e-6
+    _DEVIATIONS.report("skreg parity")

@@ -23,7 +23,6 @@ never densified.
 """
 
 import tracemalloc
-import warnings
 
 import numpy as np
 import pytest
@@ -31,17 +30,15 @@ import scipy.sparse as sp
 from numba import njit
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import neural_network as sk_nn
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import get_tags
 
 import skreg
+from _parity import DeviationLog, estimators, fit_quietly
 from skreg import _kernels as k
 
-RTOL = 1e-6
-ATOL = 1e-10
 DENSE_RTOL = 1e-9
 DENSE_ATOL = 1e-12
-_DEVIATIONS = []
+_DEVIATIONS = DeviationLog()
 
 CONTAINERS = [sp.csr_matrix, sp.csr_array, sp.csc_matrix, sp.csc_array, sp.coo_matrix, sp.coo_array]
 CONTAINER_IDS = [c.__name__ for c in CONTAINERS]
@@ -75,12 +72,6 @@ TASK_NAMES = list(TASKS)
 assert np.sum(TASKS["binary"][1] != 0) < 0.35 * TASKS["binary"][1].size
 
 
-def _estimators(kind):
-    if kind == "classifier":
-        return skreg.MLPClassifier, sk_nn.MLPClassifier
-    return skreg.MLPRegressor, sk_nn.MLPRegressor
-
-
 BASE = dict(hidden_layer_sizes=(7, 5), random_state=3, batch_size=16, max_iter=8)
 SOLVER_PARAMS = {
     "sgd": dict(solver="sgd", learning_rate_init=0.05),
@@ -89,57 +80,9 @@ SOLVER_PARAMS = {
 }
 
 
-def _fit(est, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **kwargs)
-
-
-def _record(actual, desired, label):
-    actual = np.asarray(actual, dtype=np.float64)
-    desired = np.asarray(desired, dtype=np.float64)
-    if desired.size == 0:
-        return
-    diff = np.abs(actual - desired)
-    big = np.abs(desired) >= 1e-6
-    rel = float(np.max(diff[big] / np.abs(desired[big]))) if np.any(big) else 0.0
-    _DEVIATIONS.append((rel, float(np.max(diff)), label))
-
-
-def _assert_close(actual, desired, label, rtol=RTOL, atol=ATOL, record=True):
-    if desired is None:
-        assert actual is None, label
-        return
-    a = np.asarray(actual, dtype=np.float64)
-    d = np.asarray(desired, dtype=np.float64)
-    assert a.shape == d.shape, (label, a.shape, d.shape)
-    assert_allclose(a, d, rtol=rtol, atol=atol, err_msg=label)
-    if record:
-        _record(a, d, label)
-
-
-def _assert_same_model(a, b, X_pred, label, rtol=RTOL, atol=ATOL, record=True):
+def _assert_same_model(a, b, X_pred, label, **kwargs):
     """Weights, training history and predictions of two fitted models agree."""
-    close = dict(rtol=rtol, atol=atol, record=record)
-    assert len(a.coefs_) == len(b.coefs_)
-    for i, (u, v) in enumerate(zip(a.coefs_, b.coefs_)):
-        _assert_close(u, v, f"{label} coefs_[{i}]", **close)
-    for i, (u, v) in enumerate(zip(a.intercepts_, b.intercepts_)):
-        _assert_close(u, v, f"{label} intercepts_[{i}]", **close)
-    assert a.n_iter_ == b.n_iter_, label
-    assert a.t_ == b.t_, label
-    _assert_close(a.loss_, b.loss_, f"{label} loss_", **close)
-    if b.solver != "lbfgs":
-        _assert_close(a.loss_curve_, b.loss_curve_, f"{label} loss_curve_", **close)
-        _assert_close(a.validation_scores_, b.validation_scores_, f"{label} validation_scores_",
-                      **close)
-    if hasattr(b, "classes_"):
-        assert_array_equal(a.classes_, b.classes_)
-        assert_array_equal(a.predict(X_pred), b.predict(X_pred))
-        _assert_close(a.predict_proba(X_pred), b.predict_proba(X_pred), f"{label} predict_proba",
-                      **close)
-    else:
-        _assert_close(a.predict(X_pred), b.predict(X_pred), f"{label} predict", **close)
+    _DEVIATIONS.assert_same_model(a, b, X_pred, label, **kwargs)
 
 
 # ---------------------------------------------------------------------------
@@ -162,11 +105,11 @@ def test_tags_say_sparse_is_supported(Est):
 @pytest.mark.parametrize("task", ["multiclass", "regression"])
 def test_every_container_fit_predict(task, container):
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     X_sparse = container(X)
     copy = X_sparse.copy()
-    dense = _fit(Est(**BASE, **SOLVER_PARAMS["adam"]), X, y)
-    sparse = _fit(Est(**BASE, **SOLVER_PARAMS["adam"]), X_sparse, y)
+    dense = fit_quietly(Est(**BASE, **SOLVER_PARAMS["adam"]), X, y)
+    sparse = fit_quietly(Est(**BASE, **SOLVER_PARAMS["adam"]), X_sparse, y)
     _assert_same_model(sparse, dense, X, f"{container.__name__}-{task}", rtol=DENSE_RTOL,
                        atol=DENSE_ATOL, record=False)
     # Predicting on the sparse input equals predicting on the dense one, with
@@ -190,7 +133,7 @@ def test_every_container_fit_predict(task, container):
 @pytest.mark.parametrize("task", ["binary", "multioutput"])
 def test_every_container_partial_fit(task, container):
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     classes = {"classes": np.unique(y)} if kind == "classifier" else {}
     params = dict(BASE, **SOLVER_PARAMS["sgd"])
     dense, sparse = Est(**params), Est(**params)
@@ -239,9 +182,9 @@ def test_non_canonical_csr_and_coo_with_duplicates():
     csr = sp.csr_matrix((v[csr_order], c[csr_order], indptr), shape=X.shape)
     assert not csr.has_canonical_format
     assert_allclose(csr.toarray(), X, rtol=1e-12, atol=1e-15)
-    dense = _fit(skreg.MLPRegressor(**BASE, **SOLVER_PARAMS["sgd"]), X, y)
+    dense = fit_quietly(skreg.MLPRegressor(**BASE, **SOLVER_PARAMS["sgd"]), X, y)
     for X_sparse in (coo, csr):
-        model = _fit(skreg.MLPRegressor(**BASE, **SOLVER_PARAMS["sgd"]), X_sparse, y)
+        model = fit_quietly(skreg.MLPRegressor(**BASE, **SOLVER_PARAMS["sgd"]), X_sparse, y)
         _assert_same_model(model, dense, X, "non-canonical", rtol=DENSE_RTOL, atol=DENSE_ATOL,
                            record=False)
         assert_allclose(dense.predict(X_sparse), dense.predict(X), rtol=1e-12, atol=1e-14)
@@ -253,8 +196,8 @@ def test_sparse_predict_in_several_chunks():
     rng = np.random.default_rng(2)
     X = sp.random(5000, 30, density=0.1, format="csr", random_state=rng)
     X = sp.vstack([X, sp.csr_matrix((3, 30))]).tocsr()
-    model = _fit(skreg.MLPClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0),
-                 X[:300], (X[:300].sum(axis=1).A1 > 1.4).astype(int))
+    model = fit_quietly(skreg.MLPClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0),
+                        X[:300], (X[:300].sum(axis=1).A1 > 1.4).astype(int))
     assert_allclose(model.predict_proba(X), model.predict_proba(X.toarray()), rtol=1e-12)
     assert_allclose(model.predict_proba(X[-3:])[0], model.predict_proba(np.zeros((1, 30)))[0],
                     rtol=1e-12)
@@ -283,12 +226,12 @@ def _sample_weight(n):
 @pytest.mark.parametrize("task", TASK_NAMES)
 def test_sparse_fit_equals_dense_fit(task, solver, early_stopping, weighted):
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     params = dict(BASE, **SOLVER_PARAMS[solver], early_stopping=early_stopping,
                   validation_fraction=0.2, max_iter=12)
     sw = _sample_weight(X.shape[0]) if weighted else None
-    dense = _fit(Est(**params), X, y, sample_weight=sw)
-    sparse = _fit(Est(**params), sp.csr_matrix(X), y, sample_weight=sw)
+    dense = fit_quietly(Est(**params), X, y, sample_weight=sw)
+    sparse = fit_quietly(Est(**params), sp.csr_matrix(X), y, sample_weight=sw)
     _assert_same_model(sparse, dense, X, f"dense-{solver}-{task}", rtol=DENSE_RTOL,
                        atol=DENSE_ATOL, record=False)
 
@@ -297,11 +240,11 @@ def test_sparse_fit_equals_dense_fit(task, solver, early_stopping, weighted):
 @pytest.mark.parametrize("task", ["multiclass", "multioutput"])
 def test_sparse_float32_fit_equals_dense_float32_fit(task, solver):
     kind, X, y = TASKS[task]
-    Est, _ = _estimators(kind)
+    Est, _ = estimators(kind)
     X32 = X.astype(np.float32)
     params = dict(BASE, **SOLVER_PARAMS[solver])
-    dense = _fit(Est(**params), X32, y)
-    sparse = _fit(Est(**params), sp.csr_matrix(X32), y)
+    dense = fit_quietly(Est(**params), X32, y)
+    sparse = fit_quietly(Est(**params), sp.csr_matrix(X32), y)
     assert all(c.dtype == np.float32 for c in sparse.coefs_ + sparse.intercepts_)
     for a, b in zip(sparse.coefs_ + sparse.intercepts_, dense.coefs_ + dense.intercepts_):
         assert_allclose(a, b, rtol=1e-4, atol=1e-5)
@@ -322,11 +265,11 @@ def test_sparse_float32_fit_equals_dense_float32_fit(task, solver):
 @pytest.mark.parametrize("task", TASK_NAMES)
 def test_sparse_parity_with_sklearn(task, solver, container):
     kind, X, y = TASKS[task]
-    Ours, Theirs = _estimators(kind)
+    Ours, Theirs = estimators(kind)
     params = dict(BASE, **SOLVER_PARAMS[solver])
     X_sparse = container(X)
-    ours = _fit(Ours(l2=1e-3, **params), X_sparse, y)
-    theirs = _fit(Theirs(alpha=1e-3, **params), X_sparse, y)
+    ours = fit_quietly(Ours(l2=1e-3, **params), X_sparse, y)
+    theirs = fit_quietly(Theirs(alpha=1e-3, **params), X_sparse, y)
     _assert_same_model(ours, theirs, X_sparse, f"sparse-parity-{solver}-{task}")
 
 
@@ -334,20 +277,20 @@ def test_sparse_parity_with_sklearn(task, solver, container):
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_sparse_parity_with_sklearn_early_stopping_and_sample_weight(task, solver):
     kind, X, y = TASKS[task]
-    Ours, Theirs = _estimators(kind)
+    Ours, Theirs = estimators(kind)
     params = dict(BASE, **SOLVER_PARAMS[solver], early_stopping=True, validation_fraction=0.2,
                   max_iter=10)
     sw = _sample_weight(X.shape[0])
     X_sparse = sp.csr_array(X)
-    ours = _fit(Ours(l2=1e-3, **params), X_sparse, y, sample_weight=sw)
-    theirs = _fit(Theirs(alpha=1e-3, **params), X_sparse, y, sample_weight=sw)
+    ours = fit_quietly(Ours(l2=1e-3, **params), X_sparse, y, sample_weight=sw)
+    theirs = fit_quietly(Theirs(alpha=1e-3, **params), X_sparse, y, sample_weight=sw)
     _assert_same_model(ours, theirs, X_sparse, f"sparse-parity-es-sw-{solver}-{task}")
 
 
 @pytest.mark.parametrize("task", ["multilabel", "regression"])
 def test_sparse_partial_fit_parity_with_sklearn(task):
     kind, X, y = TASKS[task]
-    Ours, Theirs = _estimators(kind)
+    Ours, Theirs = estimators(kind)
     params = dict(BASE, **SOLVER_PARAMS["adam"])
     ours, theirs = Ours(l2=1e-3, **params), Theirs(alpha=1e-3, **params)
     for call, rows in enumerate([slice(0, 25), slice(25, 61), slice(10, 50)]):
@@ -629,9 +572,9 @@ def test_sparse_fit_memory_stays_far_below_dense_size(solver):
     param_bytes = (n_features * hidden + hidden * 1 + hidden + 1) * 8  # 6.4 MB
     est = skreg.MLPClassifier(hidden_layer_sizes=(hidden,), solver=solver, max_iter=1,
                               random_state=0, learning_rate_init=0.01)
-    _fit(est, X[:50], y[:50])  # compile or load the kernels outside the trace
+    fit_quietly(est, X[:50], y[:50])  # compile or load the kernels outside the trace
     est = skreg.MLPClassifier(**est.get_params())
-    fit_peak = _traced_peak(_fit, est, X, y)
+    fit_peak = _traced_peak(fit_quietly, est, X, y)
     partial_fit_peak = _traced_peak(est.partial_fit, X, y)
     predict_peak = _traced_peak(est.predict_proba, X)
     proba = est.predict_proba(X)
@@ -655,13 +598,9 @@ def test_sparse_fit_memory_stays_far_below_dense_size(solver):
 
 def test_zz_report_largest_deviation():
     kind, X, y = TASKS["multiclass"]
-    ours = _fit(skreg.MLPClassifier(l2=1e-3, **BASE, **SOLVER_PARAMS["adam"]), sp.csr_matrix(X), y)
-    theirs = _fit(sk_nn.MLPClassifier(alpha=1e-3, **BASE, **SOLVER_PARAMS["adam"]),
-                  sp.csr_matrix(X), y)
+    ours = fit_quietly(skreg.MLPClassifier(l2=1e-3, **BASE, **SOLVER_PARAMS["adam"]),
+                       sp.csr_matrix(X), y)
+    theirs = fit_quietly(sk_nn.MLPClassifier(alpha=1e-3, **BASE, **SOLVER_PARAMS["adam"]),
+                         sp.csr_matrix(X), y)
     _assert_same_model(ours, theirs, sp.csr_matrix(X), "report")
-    rel, _, rel_label = max(_DEVIATIONS)
-    absolute, abs_label = max((d[1], d[2]) for d in _DEVIATIONS)
-    print(f"\n[sparse parity] {len(_DEVIATIONS)} float64 comparisons with scikit-learn; largest "
-          f"relative deviation {rel:.3e} ({rel_label}); largest absolute {absolute:.3e} "
-          f"({abs_label})")
-    assert absolute <= 1e-6
+    _DEVIATIONS.report("sparse parity")

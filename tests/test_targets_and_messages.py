@@ -27,10 +27,9 @@ from sklearn.metrics import mean_poisson_deviance
 from sklearn.utils import get_tags
 
 import skreg
+from _parity import DeviationLog, fit_quietly
 
-RTOL = 1e-6
-ATOL = 1e-10
-_DEVIATIONS = []
+_DEVIATIONS = DeviationLog()
 
 SOLVER_PARAMS = {
     "sgd": dict(solver="sgd", learning_rate_init=0.05),
@@ -40,64 +39,14 @@ SOLVER_PARAMS = {
 BASE = dict(hidden_layer_sizes=(6, 4), random_state=3, max_iter=10, batch_size=10)
 
 
-def _record(actual, desired, label):
-    actual = np.asarray(actual, dtype=np.float64)
-    desired = np.asarray(desired, dtype=np.float64)
-    if desired.size == 0:
-        return
-    diff = np.abs(actual - desired)
-    big = np.abs(desired) >= 1e-6
-    rel = float(np.max(diff[big] / np.abs(desired[big]))) if np.any(big) else 0.0
-    _DEVIATIONS.append((rel, float(np.max(diff)), label))
-
-
-def _assert_close(actual, desired, label, rtol=RTOL, atol=ATOL):
-    if desired is None:
-        assert actual is None, label
-        return
-    a = np.asarray(actual, dtype=np.float64)
-    d = np.asarray(desired, dtype=np.float64)
-    assert a.shape == d.shape, (label, a.shape, d.shape)
-    assert_allclose(a, d, rtol=rtol, atol=atol, err_msg=label)
-    _record(a, d, label)
-
-
-def _fit(est, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **kwargs)
-
-
 def _assert_same_model(a, b, X, label):
-    assert a.out_activation_ == b.out_activation_, label
-    assert a.n_outputs_ == b.n_outputs_, label
-    for i, (u, v) in enumerate(zip(a.coefs_, b.coefs_, strict=True)):
-        _assert_close(u, v, f"{label} coefs_[{i}]")
-    for i, (u, v) in enumerate(zip(a.intercepts_, b.intercepts_, strict=True)):
-        _assert_close(u, v, f"{label} intercepts_[{i}]")
-    assert a.n_iter_ == b.n_iter_, label
-    assert a.t_ == b.t_, label
-    _assert_close(a.loss_, b.loss_, f"{label} loss_")
-    if b.solver != "lbfgs":
-        _assert_close(a.loss_curve_, b.loss_curve_, f"{label} loss_curve_")
-        _assert_close(a.validation_scores_, b.validation_scores_, f"{label} validation_scores_")
-    if hasattr(b, "classes_"):
-        assert_array_equal(a.classes_, b.classes_)
-        assert a.classes_.dtype == b.classes_.dtype, label
-        pa, pb = a.predict(X), b.predict(X)
-        assert pa.dtype == pb.dtype, label
-        assert pa.shape == pb.shape, label
-        assert_array_equal(pa, pb)
-        _assert_close(a.predict_proba(X), b.predict_proba(X), f"{label} predict_proba")
-    else:
-        pa, pb = a.predict(X), b.predict(X)
-        assert pa.shape == pb.shape, label
-        _assert_close(pa, pb, f"{label} predict")
+    _DEVIATIONS.assert_same_model(a, b, X, label, attributes=("out_activation_", "n_outputs_"),
+                                  check_dtypes=True)
 
 
 def _fit_both(Ours, Theirs, X, y, l2=1e-3, sample_weight=None, **params):
-    ours = _fit(Ours(l2=l2, **params), X, y, sample_weight=sample_weight)
-    theirs = _fit(Theirs(alpha=l2, **params), X, y, sample_weight=sample_weight)
+    ours = fit_quietly(Ours(l2=l2, **params), X, y, sample_weight=sample_weight)
+    theirs = fit_quietly(Theirs(alpha=l2, **params), X, y, sample_weight=sample_weight)
     return ours, theirs
 
 
@@ -161,8 +110,9 @@ def test_poisson_loss_is_half_the_mean_deviance(n_outputs):
     Poisson deviance (summed over outputs) plus the L2 term."""
     X, y = _poisson_data(n_outputs, zeros=True)
     l2 = 0.3
-    est = _fit(skreg.MLPRegressor(loss="poisson", solver="lbfgs", l2=l2, hidden_layer_sizes=(5,),
-                                  max_iter=30, random_state=0), X, y)
+    est = fit_quietly(skreg.MLPRegressor(loss="poisson", solver="lbfgs", l2=l2,
+                                         hidden_layer_sizes=(5,), max_iter=30, random_state=0),
+                      X, y)
     pred = est.predict(X).reshape(len(X), -1)
     Y = y.reshape(len(X), -1)
     half_deviance = sum(0.5 * mean_poisson_deviance(Y[:, j], pred[:, j]) for j in range(n_outputs))
@@ -173,7 +123,7 @@ def test_poisson_loss_is_half_the_mean_deviance(n_outputs):
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_poisson_predictions_are_positive(solver):
     X, y = _poisson_data(2)
-    est = _fit(skreg.MLPRegressor(loss="poisson", **BASE, **SOLVER_PARAMS[solver]), X, y)
+    est = fit_quietly(skreg.MLPRegressor(loss="poisson", **BASE, **SOLVER_PARAMS[solver]), X, y)
     assert est.out_activation_ == "exp"
     rng = np.random.RandomState(0)
     X_far = rng.normal(0, 20, size=(200, 4))  # far outside the training range
@@ -192,13 +142,13 @@ def test_poisson_all_zero_targets():
     X, _ = _poisson_data(1)
     y = np.zeros(len(X))
     for solver in ["sgd", "adam", "lbfgs"]:
-        est = _fit(skreg.MLPRegressor(loss="poisson", **BASE, **SOLVER_PARAMS[solver]), X, y)
+        est = fit_quietly(skreg.MLPRegressor(loss="poisson", **BASE, **SOLVER_PARAMS[solver]), X, y)
         assert np.isfinite(est.loss_)
         pred = est.predict(X)
         assert np.all(pred > 0) and np.all(np.isfinite(pred))
         # Fitting zeros pushes the predicted rates down.
-        first = _fit(skreg.MLPRegressor(loss="poisson", **{**BASE, "max_iter": 1},
-                                        **SOLVER_PARAMS[solver]), X, y)
+        first = fit_quietly(skreg.MLPRegressor(loss="poisson", **{**BASE, "max_iter": 1},
+                                               **SOLVER_PARAMS[solver]), X, y)
         assert pred.mean() < first.predict(X).mean()
 
 
@@ -222,8 +172,8 @@ def test_poisson_negative_target_raises(method, y_kind):
 
 def test_poisson_negative_target_leaves_fitted_model_unchanged():
     X, y = _poisson_data(1)
-    est = _fit(skreg.MLPRegressor(loss="poisson", warm_start=True, **BASE,
-                                  **SOLVER_PARAMS["adam"]), X, y)
+    est = fit_quietly(skreg.MLPRegressor(loss="poisson", warm_start=True, **BASE,
+                                         **SOLVER_PARAMS["adam"]), X, y)
     coefs = [c.copy() for c in est.coefs_]
     curve = list(est.loss_curve_)
     for method in ("fit", "partial_fit"):
@@ -236,7 +186,7 @@ def test_poisson_negative_target_leaves_fitted_model_unchanged():
 
 def test_squared_error_accepts_negative_targets():
     X, y = _poisson_data(1)
-    est = _fit(skreg.MLPRegressor(**BASE, **SOLVER_PARAMS["adam"]), X, y - 5)
+    est = fit_quietly(skreg.MLPRegressor(**BASE, **SOLVER_PARAMS["adam"]), X, y - 5)
     assert est.out_activation_ == "identity"
     assert np.any(est.predict(X) < 0)
 
@@ -353,12 +303,12 @@ def test_column_vector_y_warns_and_equals_1d(target):
         extra = {"loss": "poisson"} if target == "poisson" else {}
     params = dict(BASE, **SOLVER_PARAMS["adam"], **extra)
     column = np.asarray(y).reshape(-1, 1)
-    flat = _fit(Ours(**params), X, y)
+    flat = fit_quietly(Ours(**params), X, y)
     message = "A column-vector y was passed when a 1d array was expected"
     with pytest.warns(DataConversionWarning, match=message):
-        ours_col = _fit(Ours(**params), X, column)
+        ours_col = fit_quietly(Ours(**params), X, column)
     with pytest.warns(DataConversionWarning, match=message):
-        theirs_col = _fit(Theirs(alpha=1e-4, **params), X, column)
+        theirs_col = fit_quietly(Theirs(alpha=1e-4, **params), X, column)
     for a, b in zip(ours_col.coefs_ + ours_col.intercepts_, flat.coefs_ + flat.intercepts_):
         assert_array_equal(a, b)
     assert ours_col.n_outputs_ == flat.n_outputs_ == (4 if target == "classifier" else 1)
@@ -425,9 +375,9 @@ def test_verbose_lines_equal_sklearn(case, target, capsys):
         Ours, Theirs = skreg.MLPRegressor, sk_nn.MLPRegressor
     params = dict(BASE, verbose=True, **VERBOSE_CASES[case])
     capsys.readouterr()
-    ours = _fit(Ours(l2=1e-3, **params), X, y)
+    ours = fit_quietly(Ours(l2=1e-3, **params), X, y)
     ours_out = capsys.readouterr().out
-    theirs = _fit(Theirs(alpha=1e-3, **params), X, y)
+    theirs = fit_quietly(Theirs(alpha=1e-3, **params), X, y)
     theirs_out = capsys.readouterr().out
     assert ours_out.count("Iteration ") == ours.n_iter_ > 1
     if params.get("early_stopping"):
@@ -465,9 +415,9 @@ def test_verbose_false_prints_nothing_and_verbose_does_not_change_the_fit(Est, s
     X, y = (X_MC, Y_CODES_MC) if Est is skreg.MLPClassifier else _poisson_data(1)
     params = dict(BASE, **SOLVER_PARAMS[solver])
     capsys.readouterr()
-    quiet = _fit(Est(**params), X, y)
+    quiet = fit_quietly(Est(**params), X, y)
     assert capsys.readouterr().out == ""
-    loud = _fit(Est(verbose=True, **params), X, y)
+    loud = fit_quietly(Est(verbose=True, **params), X, y)
     out = capsys.readouterr().out
     if solver != "lbfgs":
         assert out.count("Iteration ") == loud.n_iter_
@@ -565,18 +515,18 @@ def test_feature_names_in_from_dataframe(Ours, Theirs, early_stopping):
     with warnings.catch_warnings():
         # No feature-name warning from scoring the validation set (gh-24846).
         warnings.simplefilter("error", UserWarning)
-        ours = _fit(Ours(**params), _frame(X), y)
+        ours = fit_quietly(Ours(**params), _frame(X), y)
         ours.predict(_frame(X))
-    theirs = _fit(Theirs(**params), _frame(X), y)
+    theirs = fit_quietly(Theirs(**params), _frame(X), y)
     assert_array_equal(ours.feature_names_in_, COLUMNS)
     assert ours.feature_names_in_.dtype == theirs.feature_names_in_.dtype == object
     assert ours.n_features_in_ == 5
     # A refit on an array forgets the names, as in scikit-learn.
-    _fit(ours, X, y)
-    _fit(theirs, X, y)
+    fit_quietly(ours, X, y)
+    fit_quietly(theirs, X, y)
     assert not hasattr(ours, "feature_names_in_") and not hasattr(theirs, "feature_names_in_")
     # Non-string column names are no feature names.
-    _fit(ours, pd.DataFrame(X), y)
+    fit_quietly(ours, pd.DataFrame(X), y)
     assert not hasattr(ours, "feature_names_in_")
 
 
@@ -587,7 +537,7 @@ def test_predict_with_other_columns_like_sklearn(change, method):
     params = dict(BASE, **SOLVER_PARAMS["adam"])
     outcomes = []
     for Est in (skreg.MLPClassifier, sk_nn.MLPClassifier):
-        est = _fit(Est(**params), X if change == "frame-after-array" else _frame(X), y)
+        est = fit_quietly(Est(**params), X if change == "frame-after-array" else _frame(X), y)
         if change == "renamed":
             X_pred = _frame(X, ["age", "height", "mass", "score", "rank"])
         elif change == "reordered":
@@ -647,8 +597,4 @@ def test_zz_report_largest_deviation():
     ours, theirs = _fit_both(skreg.MLPRegressor, sk_nn.MLPRegressor, X, y,
                              **dict(BASE, **SOLVER_PARAMS["adam"], loss="poisson"))
     _assert_same_model(ours, theirs, X, "report")
-    rel, _, rel_label = max(_DEVIATIONS)
-    absolute, abs_label = max((d[1], d[2]) for d in _DEVIATIONS)
-    print(f"\n[targets/messages parity] {len(_DEVIATIONS)} float64 comparisons; largest relative "
-          f"deviation {rel:.3e} ({rel_label}); largest absolute {absolute:.3e} ({abs_label})")
-    assert absolute <= 1e-6
+    _DEVIATIONS.report("targets/messages parity")

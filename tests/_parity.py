@@ -1,0 +1,160 @@
+"""Comparison helpers shared by the tests that check parity with scikit-learn.
+
+Not a test module (pytest collects ``test_*.py`` only); the test modules
+import it as a sibling, like ``_reference``.
+
+* ``DeviationLog``: compares arrays (``assert_close``) and whole fitted models
+  (``assert_same_model``), and records the relative and absolute deviation of
+  every float64 comparison it passes, so that each test module can print the
+  largest ones in its last test (``report``, run with ``-s``). Each test module
+  keeps its own log.
+* ``estimators``, ``fit_quietly``, ``training_warnings``, ``call_both``: fit
+  helpers.
+
+The default tolerances, ``RTOL = 1e-6`` and ``ATOL = 1e-10`` (for values that
+happen to be near zero), are those of float64 parity: only floating-point
+summation order may differ.
+"""
+
+import warnings
+
+import numpy as np
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import neural_network as sk_nn
+from sklearn.exceptions import ConvergenceWarning
+
+import skreg
+
+RTOL = 1e-6
+ATOL = 1e-10
+
+# Training history compared for sgd and adam fits unless a test module asks for
+# other attributes (lbfgs keeps no history, so none is compared there).
+HISTORY = ("loss_curve_", "validation_scores_")
+
+
+class DeviationLog:
+    """Array and model comparisons that record how far apart the values were.
+
+    ``entries`` holds one ``(relative deviation, absolute deviation, label)``
+    per recorded comparison; the relative deviation is taken over the elements
+    with ``|desired| >= 1e-6``.
+    """
+
+    def __init__(self):
+        self.entries = []
+
+    def __len__(self):
+        return len(self.entries)
+
+    def record(self, actual, desired, label):
+        actual = np.asarray(actual, dtype=np.float64)
+        desired = np.asarray(desired, dtype=np.float64)
+        if desired.size == 0:
+            return
+        diff = np.abs(actual - desired)
+        big = np.abs(desired) >= 1e-6
+        rel = float(np.max(diff[big] / np.abs(desired[big]))) if np.any(big) else 0.0
+        self.entries.append((rel, float(np.max(diff)), label))
+
+    def assert_close(self, actual, desired, label, rtol=RTOL, atol=ATOL, record=True):
+        """``actual`` and ``desired`` are both None, or arrays (or scalars) of
+        the same shape that agree to ``rtol``/``atol`` as float64."""
+        if desired is None:
+            assert actual is None, f"{label}: expected None, got {actual!r}"
+            return
+        assert actual is not None, f"{label}: got None, expected {desired!r}"
+        a = np.asarray(actual, dtype=np.float64)
+        d = np.asarray(desired, dtype=np.float64)
+        assert a.shape == d.shape, (label, a.shape, d.shape)
+        assert_allclose(a, d, rtol=rtol, atol=atol, err_msg=label)
+        if record:
+            self.record(a, d, label)
+
+    def assert_same_model(self, ours, theirs, X, label, *, rtol=RTOL, atol=ATOL, record=True,
+                          attributes=(), history=HISTORY, check_t=True, check_classes=True,
+                          check_dtypes=False):
+        """Weights, training history and predictions on ``X`` of two fitted models agree.
+
+        ``attributes``: further attributes that must be equal (``==``), checked
+        first. ``history``: the training-history attributes compared unless
+        ``theirs`` was fitted with lbfgs. ``check_t``: compare ``t_``.
+        ``check_classes``: compare ``classes_`` of classifiers. ``check_dtypes``:
+        also require the same dtypes of ``classes_`` and of the predicted labels,
+        and the same shape of the predictions.
+        """
+        close = dict(rtol=rtol, atol=atol, record=record)
+        for name in attributes:
+            assert getattr(ours, name) == getattr(theirs, name), (label, name)
+        for i, (a, b) in enumerate(zip(ours.coefs_, theirs.coefs_, strict=True)):
+            self.assert_close(a, b, f"{label} coefs_[{i}]", **close)
+        for i, (a, b) in enumerate(zip(ours.intercepts_, theirs.intercepts_, strict=True)):
+            self.assert_close(a, b, f"{label} intercepts_[{i}]", **close)
+        assert ours.n_iter_ == theirs.n_iter_, label
+        if check_t:
+            assert ours.t_ == theirs.t_, label
+        self.assert_close(ours.loss_, theirs.loss_, f"{label} loss_", **close)
+        if theirs.solver != "lbfgs":
+            for name in history:
+                self.assert_close(getattr(ours, name), getattr(theirs, name), f"{label} {name}",
+                                  **close)
+        pred_ours, pred_theirs = ours.predict(X), theirs.predict(X)
+        if check_dtypes:
+            assert pred_ours.shape == pred_theirs.shape, label
+        if hasattr(theirs, "classes_"):
+            if check_classes:
+                assert_array_equal(ours.classes_, theirs.classes_)
+            if check_dtypes:
+                assert ours.classes_.dtype == theirs.classes_.dtype, label
+                assert pred_ours.dtype == pred_theirs.dtype, label
+            assert_array_equal(pred_ours, pred_theirs)
+            self.assert_close(ours.predict_proba(X), theirs.predict_proba(X),
+                              f"{label} predict_proba", **close)
+        else:
+            self.assert_close(pred_ours, pred_theirs, f"{label} predict", **close)
+
+    def report(self, title):
+        """Print the largest relative and absolute deviation recorded so far
+        (run pytest with ``-s`` to see it) and check the absolute one."""
+        rel, _, rel_label = max(self.entries)
+        absolute, abs_label = max((d[1], d[2]) for d in self.entries)
+        print(f"\n[{title}] {len(self.entries)} float64 comparisons; largest relative "
+              f"deviation {rel:.3e} ({rel_label}); largest absolute deviation "
+              f"{absolute:.3e} ({abs_label})")
+        # Every comparison already passed its rtol (plus atol for tiny values).
+        assert absolute <= 1e-6
+
+
+def estimators(kind):
+    """(skreg estimator, scikit-learn estimator) for a task kind: "classifier",
+    anything else means a regressor."""
+    if kind == "classifier":
+        return skreg.MLPClassifier, sk_nn.MLPClassifier
+    return skreg.MLPRegressor, sk_nn.MLPRegressor
+
+
+def fit_quietly(est, X, y, **kwargs):
+    """``est.fit(X, y, **kwargs)`` with ConvergenceWarning ignored; returns ``est``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y, **kwargs)
+
+
+def training_warnings(method, *args, **kwargs):
+    """Call, returning the names of the training warnings raised:
+    ConvergenceWarning and the plain UserWarning of a clipped batch_size (not,
+    say, deprecations that depend on library versions)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        method(*args, **kwargs)
+    return sorted({w.category.__name__ for w in caught
+                   if w.category in (ConvergenceWarning, UserWarning)})
+
+
+def call_both(method_name, ours, theirs, *args, **kwargs):
+    """Call the same method of both estimators; they must raise the same
+    training warnings, whose names are returned."""
+    ours_warnings = training_warnings(getattr(ours, method_name), *args, **kwargs)
+    theirs_warnings = training_warnings(getattr(theirs, method_name), *args, **kwargs)
+    assert ours_warnings == theirs_warnings, (method_name, ours_warnings, theirs_warnings)
+    return ours_warnings
