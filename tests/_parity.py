@@ -21,6 +21,12 @@ import warnings
 import numpy as np
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import neural_network as sk_nn
+from sklearn.datasets import (
+    load_digits,
+    make_classification,
+    make_multilabel_classification,
+    make_regression,
+)
 from sklearn.exceptions import ConvergenceWarning
 
 import skreg
@@ -123,6 +129,26 @@ class DeviationLog:
               f"{absolute:.3e} ({abs_label})")
         # Every comparison already passed its rtol (plus atol for tiny values).
         assert absolute <= 1e-6
+
+
+def make_tasks():
+    """Small data of every target kind, name -> (kind, X, y): binary, multiclass,
+    multi-label, regression and multi-output regression. Small, so that
+    scikit-learn's Python loop stays fast; no n_samples is a multiple of 8."""
+    tasks = {}
+    X, y = make_classification(
+        n_samples=53, n_features=6, n_informative=4, n_redundant=0, random_state=0
+    )
+    tasks["binary"] = ("classifier", X, y)
+    X, y = load_digits(n_class=4, return_X_y=True)
+    tasks["multiclass"] = ("classifier", X[:61] / 16.0, y[:61])
+    X, Y = make_multilabel_classification(n_samples=53, n_features=6, n_classes=3, random_state=0)
+    tasks["multilabel"] = ("classifier", X / X.max(), Y)
+    X, y = make_regression(n_samples=53, n_features=6, noise=0.5, random_state=0)
+    tasks["regression"] = ("regressor", X, (y - y.mean()) / y.std())
+    X, Y = make_regression(n_samples=53, n_features=5, n_targets=3, noise=0.5, random_state=1)
+    tasks["multioutput"] = ("regressor", X, (Y - Y.mean(axis=0)) / Y.std(axis=0))
+    return tasks
 
 
 def estimators(kind):

@@ -22,14 +22,8 @@ with ``-s`` to see it).
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.datasets import (
-    load_digits,
-    make_classification,
-    make_multilabel_classification,
-    make_regression,
-)
 
-from _parity import ATOL, RTOL, DeviationLog, call_both, estimators, training_warnings
+from _parity import ATOL, RTOL, DeviationLog, call_both, estimators, make_tasks, training_warnings
 
 
 _DEVIATIONS = DeviationLog()
@@ -40,30 +34,7 @@ _DEVIATIONS = DeviationLog()
 # ---------------------------------------------------------------------------
 
 
-def _make_tasks():
-    tasks = {}
-    X, y = make_classification(
-        n_samples=53, n_features=6, n_informative=4, n_redundant=0, random_state=0
-    )
-    tasks["binary"] = ("classifier", X, y)
-
-    X, y = load_digits(n_class=4, return_X_y=True)
-    tasks["multiclass"] = ("classifier", X[:61] / 16.0, y[:61])
-
-    X, Y = make_multilabel_classification(
-        n_samples=53, n_features=6, n_classes=3, random_state=0
-    )
-    tasks["multilabel"] = ("classifier", X / X.max(), Y)
-
-    X, y = make_regression(n_samples=53, n_features=6, noise=0.5, random_state=0)
-    tasks["regression"] = ("regressor", X, (y - y.mean()) / y.std())
-
-    X, Y = make_regression(n_samples=53, n_features=5, n_targets=3, noise=0.5, random_state=1)
-    tasks["multioutput"] = ("regressor", X, (Y - Y.mean(axis=0)) / Y.std(axis=0))
-    return tasks
-
-
-TASKS = _make_tasks()
+TASKS = make_tasks()
 TASK_NAMES = list(TASKS)
 
 # Sanity of the data itself: the batch size used below does not divide any
