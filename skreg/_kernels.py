@@ -71,13 +71,21 @@ HYP_L1 = 6
 HYP_PROBA_EPS = 7  # clip of predicted probabilities in the log loss
 N_HYPER = 8
 
+# Every kernel divides as NumPy does (x / 0 gives inf or NaN, which the
+# drivers report as divergence) rather than raising: the check for a zero
+# divisor is a branch in every loop, and it keeps LLVM from vectorising them.
+kernel = njit(cache=True, error_model="numpy")
+# Sums over all weights may be reassociated, so that LLVM vectorises them.
+# Only reassociation: NaN and inf still propagate, so divergence stays visible.
+sum_kernel = njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+
 
 # --------------------------------------------------------------------------
 # Layout helpers
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def n_coefficients(layer_units):
     """Number of weights (not intercepts) in a network with ``layer_units``."""
     total = 0
@@ -86,7 +94,7 @@ def n_coefficients(layer_units):
     return total
 
 
-@njit(cache=True)
+@kernel
 def layer_parameters(params, layer_units, layer):
     """Views of one layer's coefficients and intercepts in a flat buffer.
 
@@ -118,7 +126,7 @@ def layer_parameters(params, layer_units, layer):
     return coef, intercept
 
 
-@njit(cache=True)
+@kernel
 def layer_block(buffer, layer_units, layer, n_rows):
     """View of layer ``layer``'s output block for ``n_rows`` rows.
 
@@ -132,7 +140,7 @@ def layer_block(buffer, layer_units, layer, n_rows):
     return buffer[start : start + n_rows * width].reshape((n_rows, width))
 
 
-@njit(cache=True)
+@kernel
 def layer_buffers(work, layer_units, capacity):
     """The per-layer buffers at the front of a work array.
 
@@ -147,7 +155,7 @@ def layer_buffers(work, layer_units, capacity):
     return work[:size], work[size : 2 * size], work[2 * size : 3 * size]
 
 
-@njit(cache=True)
+@kernel
 def split_workspace(work, layer_units, capacity, n_rows, dense_input):
     """Carve a minibatch's buffers out of one work array.
 
@@ -226,7 +234,7 @@ def read_only_view(array):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def input_product(X, X_csr, rows, coef, out):
     """``out = input_rows @ coef``, the first layer's pre-activation.
 
@@ -253,7 +261,7 @@ def input_product(X, X_csr, rows, coef, out):
                 out[i, j] += value * coef[feature, j]
 
 
-@njit(cache=True)
+@kernel
 def input_transpose_product(X, X_csr, rows, delta, out):
     """``out = input_rows.T @ delta``, the first layer's weight gradient.
 
@@ -279,7 +287,7 @@ def input_transpose_product(X, X_csr, rows, delta, out):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def next_uniform(rng_state):
     """Draw a float64 uniform on [0, 1) with SplitMix64.
 
@@ -300,7 +308,7 @@ def next_uniform(rng_state):
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def activate_hidden(Z, intercept, derivative, activation, drop_rate, rng_state, store_derivative):
     """Add the intercept, apply the hidden activation and inverted dropout.
 
@@ -354,7 +362,7 @@ def activate_hidden(Z, intercept, derivative, activation, drop_rate, rng_state, 
             Z[i, j] = value
 
 
-@njit(cache=True)
+@kernel
 def activate_output(Z, intercept, loss):
     """Add the intercept and apply the output activation that ``loss`` implies.
 
@@ -385,7 +393,7 @@ def activate_output(Z, intercept, loss):
                 Z[i, j] /= row_sum
 
 
-@njit(cache=True)
+@kernel
 def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, activations, derivatives):
     """Run the network on the input rows.
 
@@ -446,7 +454,7 @@ def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, act
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def data_loss_and_output_delta(output, Y, sample_weight, loss, proba_eps, delta):
     """Weighted data loss, summed over rows, and the output layer's delta.
 
@@ -500,7 +508,7 @@ def data_loss_and_output_delta(output, Y, sample_weight, loss, proba_eps, delta)
     return total
 
 
-@njit(cache=True)
+@sum_kernel
 def weight_penalty(params, n_coefs, l2, l1):
     """``0.5 * l2 * sum(W**2) + l1 * sum(|W|)`` over the weights (not intercepts).
 
@@ -508,14 +516,15 @@ def weight_penalty(params, n_coefs, l2, l1):
     """
     squares = 0.0
     absolutes = 0.0
-    for k in range(n_coefs):
-        w = params[k]
+    weights = params[:n_coefs]
+    for k in range(weights.shape[0]):
+        w = weights[k]
         squares += w * w
         absolutes += abs(w)
     return 0.5 * l2 * squares + l1 * absolutes
 
 
-@njit(cache=True)
+@kernel
 def backward(X, X_csr, rows, params, raw_grads, layer_units, activations, derivatives, deltas):
     """Back-propagate the output delta into the data term's raw gradient.
 
@@ -557,32 +566,74 @@ def backward(X, X_csr, rows, params, raw_grads, layer_units, activations, deriva
                     previous[i, j] *= slope[i, j]
 
 
-@njit(cache=True)
-def finish_gradient(params, grads, n_coefs, l2, weight_sum):
-    """Turn raw sums into the gradient of (data loss + L2 penalty) / weight_sum.
-
-    ``grads`` of shape (n_params,) is **modified in place**: weights get
-    ``(raw + l2 * W) / weight_sum`` (scikit-learn's order of operations),
-    intercepts ``raw / weight_sum``. The L1 term is left to the optimizer.
-    """
-    for k in range(n_coefs):
-        grads[k] = (grads[k] + l2 * params[k]) / weight_sum
-    for k in range(n_coefs, grads.shape[0]):
-        grads[k] /= weight_sum
-
-
 # --------------------------------------------------------------------------
 # Optimizer steps
 # --------------------------------------------------------------------------
 
+# Positions in the tuple of step constants (see :func:`step_constants`).
+STEP_LEARNING_RATE = 0
+STEP_MOMENTUM = 1
+STEP_BETA_1 = 2
+STEP_ONE_MINUS_BETA_1 = 3
+STEP_BETA_2 = 4
+STEP_ONE_MINUS_BETA_2 = 5
+STEP_EPSILON = 6
+STEP_L2 = 7
+STEP_WEIGHT_SUM = 8
+STEP_L1_PENALTY = 9
+N_STEP = 10
 
-@njit(cache=True)
+
+@kernel
+def step_constants(params, values):
+    """The constants of a step as a tuple in the dtype of ``params``.
+
+    ``values`` is a float64 array of shape (N_STEP,) indexed by the ``STEP_*``
+    constants. A float32 network then updates in float32 throughout, as
+    scikit-learn's NumPy code does, and twice as many of its parameters fit
+    in a vector register. A tuple, unlike an array, cannot alias the
+    parameters, so LLVM keeps its values in registers.
+    """
+    typed = np.empty(N_STEP, dtype=params.dtype)
+    typed[:] = values
+    return (typed[0], typed[1], typed[2], typed[3], typed[4], typed[5], typed[6], typed[7], typed[8],
+            typed[9])
+
+
+@kernel
+def penalised_gradient(raw, w, constants):
+    """A weight's gradient of (data loss + L2 penalty) / weight_sum from its raw
+    sum, in scikit-learn's order of operations."""
+    return (raw + constants[STEP_L2] * w) / constants[STEP_WEIGHT_SUM]
+
+
+@kernel
+def finish_gradient(params, grads, n_coefs, l2, weight_sum):
+    """Turn raw sums into the gradient of (data loss + L2 penalty) / weight_sum.
+
+    ``grads`` of shape (n_params,) is **modified in place**: weights get
+    ``(raw + l2 * W) / weight_sum``, intercepts ``raw / weight_sum``. The L1
+    term is left to the optimizer.
+    """
+    values = np.zeros(N_STEP)
+    values[STEP_WEIGHT_SUM] = weight_sum
+    for start, stop in ((0, n_coefs), (n_coefs, params.shape[0])):
+        values[STEP_L2] = l2 if start == 0 else 0.0
+        constants = step_constants(params, values)
+        part_params = params[start:stop]
+        part_grads = grads[start:stop]
+        for k in range(part_params.shape[0]):
+            part_grads[k] = penalised_gradient(part_grads[k], part_params[k], constants)
+
+
+@kernel
 def l1_pseudo_gradient(w, g, l1_penalty):
     """OWL-QN's pseudo-gradient of ``g·w + l1_penalty·|w|`` (Andrew & Gao 2007).
 
     Away from zero, the ordinary gradient. At zero, the one-sided derivative
-    that points downhill, or 0.0 when the data gradient is smaller than the
-    penalty so that no direction decreases the objective.
+    that points downhill, or 0 when the data gradient is smaller than the
+    penalty so that no direction decreases the objective. Returns the dtype
+    of ``g``.
     """
     if w > 0:
         return g + l1_penalty
@@ -592,108 +643,142 @@ def l1_pseudo_gradient(w, g, l1_penalty):
         return g + l1_penalty
     if g - l1_penalty > 0:
         return g - l1_penalty
-    return 0.0
+    return g - g
 
 
-@njit(cache=True)
+@kernel
 def clip_to_orthant(w, pseudo_gradient, updated):
     """Clip an L1-penalised step at zero, returning the new weight.
 
     A weight may stay in its own orthant; a zero weight may only move against
-    its pseudo-gradient (not at all if that is 0.0). A step that leaves the
-    allowed orthant lands on exactly 0.0, so weights reach exact zeros and a
+    its pseudo-gradient (not at all if that is 0). A step that leaves the
+    allowed orthant lands on exactly 0, so weights reach exact zeros and a
     weight whose data gradient is smaller than the penalty stays there.
     """
     if w != 0:
-        orthant = 1.0 if w > 0 else -1.0
-    elif pseudo_gradient < 0:
-        orthant = 1.0
-    elif pseudo_gradient > 0:
-        orthant = -1.0
+        allowed = updated > 0 if w > 0 else updated < 0
+    elif pseudo_gradient != 0:
+        allowed = updated > 0 if pseudo_gradient < 0 else updated < 0
     else:
-        orthant = 0.0
-    if updated * orthant <= 0.0:
-        return 0.0 * updated
-    return updated
+        allowed = False
+    return updated if allowed else updated - updated
 
 
-@njit(cache=True)
-def sgd_step(params, grads, velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty):
-    """One momentum-SGD step with a clipped L1 term on the weights.
+@kernel
+def adam_update(w, g, first_moment, second_moment, constants):
+    """Adam's update of one parameter: ``(w, first_moment, second_moment)``
+    after the step, with the bias-corrected rate in ``constants``."""
+    first_moment = (constants[STEP_BETA_1] * first_moment
+                    + constants[STEP_ONE_MINUS_BETA_1] * g)
+    second_moment = (constants[STEP_BETA_2] * second_moment
+                     + constants[STEP_ONE_MINUS_BETA_2] * (g * g))
+    step = -constants[STEP_LEARNING_RATE] * first_moment / (np.sqrt(second_moment)
+                                                            + constants[STEP_EPSILON])
+    return w + step, first_moment, second_moment
 
-    Parameters
-    ----------
-    params, grads, velocity : ndarray of shape (n_params,)
-        ``params`` and ``velocity`` are **modified in place**.
-    n_coefs : int
-        The first ``n_coefs`` entries are weights, the rest intercepts.
-    learning_rate, momentum : float
-    nesterov : bool
-    l1_penalty : float
-        ``l1 / weight_sum`` of the batch. For weights, the L1 pseudo-gradient
-        joins the data gradient, so momentum scales L1 as it scales L2; a
-        step across zero is clipped to exactly 0.0 (with momentum 0 this is
-        the soft-threshold step of proximal gradient descent, clipped at
-        zero) and the clipped weight's velocity is reset.
+
+@kernel
+def momentum_update(w, g, velocity, constants, nesterov):
+    """Momentum SGD's update of one parameter: ``(w, velocity)`` after the step."""
+    learning_rate = constants[STEP_LEARNING_RATE]
+    momentum = constants[STEP_MOMENTUM]
+    velocity = momentum * velocity - learning_rate * g
+    if nesterov:
+        return w + (momentum * velocity - learning_rate * g), velocity
+    return w + velocity, velocity
+
+
+@kernel
+def step_part(params, raw_grads, first_state, second_state, constants, adam, nesterov):
+    """One SGD or Adam step on a run of parameters that share their penalties.
+
+    All arrays are 1-d views of one length; ``params`` and the states are
+    **modified in place**. ``first_state`` is the velocity (sgd) or first
+    moment (adam), ``second_state`` Adam's second moment (unused by sgd).
+
+    With L1 (``constants[STEP_L1_PENALTY] > 0``) the OWL-QN pseudo-gradient
+    replaces the gradient, so L1 gets momentum's or Adam's per-weight scaling
+    like the data gradient, and :func:`clip_to_orthant` puts a step across
+    zero on exactly 0 (resetting an SGD velocity). Without L1 each loop is
+    branch-free, so LLVM vectorises it.
     """
-    for k in range(params.shape[0]):
-        g = grads[k]
-        w = params[k]
-        with_l1 = l1_penalty > 0.0 and k < n_coefs
-        if with_l1:
-            g = l1_pseudo_gradient(w, g, l1_penalty)
-        v = momentum * velocity[k] - learning_rate * g
-        velocity[k] = v
-        if nesterov:
-            updated = w + (momentum * v - learning_rate * g)
-        else:
-            updated = w + v
-        if with_l1:
+    l1_penalty = constants[STEP_L1_PENALTY]
+    if l1_penalty > 0:
+        for k in range(params.shape[0]):
+            w = params[k]
+            g = l1_pseudo_gradient(w, penalised_gradient(raw_grads[k], w, constants), l1_penalty)
+            if adam:
+                updated, first_state[k], second_state[k] = adam_update(
+                    w, g, first_state[k], second_state[k], constants)
+            else:
+                updated, first_state[k] = momentum_update(w, g, first_state[k], constants, nesterov)
             updated = clip_to_orthant(w, g, updated)
-            if updated == 0.0:
-                velocity[k] = 0.0
-        params[k] = updated
+            if updated == 0 and not adam:
+                first_state[k] = 0
+            params[k] = updated
+    elif adam:
+        for k in range(params.shape[0]):
+            w = params[k]
+            params[k], first_state[k], second_state[k] = adam_update(
+                w, penalised_gradient(raw_grads[k], w, constants), first_state[k], second_state[k],
+                constants)
+    else:
+        for k in range(params.shape[0]):
+            w = params[k]
+            params[k], first_state[k] = momentum_update(
+                w, penalised_gradient(raw_grads[k], w, constants), first_state[k], constants, nesterov)
 
 
-@njit(cache=True)
-def adam_step(params, grads, first_moment, second_moment, n_coefs, step, hyper, l1_penalty):
-    """One Adam step (Kingma & Ba 2015) with an orthant-wise L1 term.
+@kernel
+def optimizer_step(params, raw_grads, optimizer_state, n_coefs, weight_sum, adam_steps, config, hyper):
+    """Finish a minibatch's gradient and take one SGD or Adam step.
 
     Parameters
     ----------
-    params, grads, first_moment, second_moment : ndarray of shape (n_params,)
-        ``params`` and both moments are **modified in place**.
+    params : ndarray of shape (n_params,)
+        **Modified in place.**
+    raw_grads : ndarray of shape (n_params,)
+        Raw sums from :func:`backward`; each parameter's gradient is finished
+        on the fly, as :func:`finish_gradient` does.
+    optimizer_state : ndarray of shape (2, n_params)
+        Velocity (sgd, row 0) or first and second moments (adam), **modified
+        in place**.
     n_coefs : int
-        The first ``n_coefs`` entries are weights, the rest intercepts.
-    step : int
-        1-based count of Adam steps, for the bias correction.
+        The first ``n_coefs`` entries are weights, which get the L2 and L1
+        penalties; the rest are intercepts, which get neither.
+    weight_sum : float
+        The minibatch's total sample weight.
+    adam_steps : ndarray of shape (1,), int64
+        Adam steps taken so far, for the bias correction; **incremented in
+        place** by an Adam step.
+    config : ndarray of shape (N_CONFIG,), int64
     hyper : ndarray of shape (N_HYPER,), float64
-    l1_penalty : float
-        ``l1 / weight_sum`` of the batch. For weights, the OWL-QN
-        pseudo-gradient enters the moments, so L1 gets Adam's per-weight
-        scaling like the data gradient; :func:`clip_to_orthant` then puts a
-        step across zero on exactly 0.0.
+        The L1 penalty of the step is ``hyper[HYP_L1] / weight_sum``.
     """
+    adam = config[CFG_SOLVER] == SOLVER_ADAM
     beta_1 = hyper[HYP_BETA_1]
     beta_2 = hyper[HYP_BETA_2]
-    epsilon = hyper[HYP_EPSILON]
-    learning_rate = (
-        hyper[HYP_LEARNING_RATE] * math.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
-    )
-    for k in range(params.shape[0]):
-        g = grads[k]
-        w = params[k]
-        with_l1 = l1_penalty > 0.0 and k < n_coefs
-        if with_l1:
-            g = l1_pseudo_gradient(w, g, l1_penalty)
-        m = beta_1 * first_moment[k] + (1.0 - beta_1) * g
-        v = beta_2 * second_moment[k] + (1.0 - beta_2) * (g * g)
-        first_moment[k] = m
-        second_moment[k] = v
-        updated = w + -learning_rate * m / (math.sqrt(v) + epsilon)
-        if with_l1:
-            updated = clip_to_orthant(w, g, updated)
-        params[k] = updated
+    learning_rate = hyper[HYP_LEARNING_RATE]
+    if adam:
+        adam_steps[0] += 1
+        t = adam_steps[0]
+        learning_rate = learning_rate * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
+    values = np.empty(N_STEP)
+    values[STEP_LEARNING_RATE] = learning_rate
+    values[STEP_MOMENTUM] = hyper[HYP_MOMENTUM]
+    values[STEP_BETA_1] = beta_1
+    values[STEP_ONE_MINUS_BETA_1] = 1.0 - beta_1
+    values[STEP_BETA_2] = beta_2
+    values[STEP_ONE_MINUS_BETA_2] = 1.0 - beta_2
+    values[STEP_EPSILON] = hyper[HYP_EPSILON]
+    values[STEP_WEIGHT_SUM] = weight_sum
+    nesterov = config[CFG_NESTEROV] != 0
+    for start, stop in ((0, n_coefs), (n_coefs, params.shape[0])):
+        is_weight = start == 0
+        values[STEP_L2] = hyper[HYP_L2] if is_weight else 0.0
+        values[STEP_L1_PENALTY] = hyper[HYP_L1] / weight_sum if is_weight else 0.0
+        step_part(params[start:stop], raw_grads[start:stop], optimizer_state[0][start:stop],
+                  optimizer_state[1][start:stop], step_constants(params, values), adam, nesterov)
 
 
 # --------------------------------------------------------------------------
@@ -701,7 +786,7 @@ def adam_step(params, grads, first_moment, second_moment, n_coefs, step, hyper, 
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def gather_input_rows(X, rows, X_batch):
     """Copy ``X[rows]`` into ``X_batch`` (**modified in place**).
 
@@ -714,7 +799,7 @@ def gather_input_rows(X, rows, X_batch):
         X_batch[i, :] = X[rows[i], :]
 
 
-@njit(cache=True)
+@kernel
 def gather_targets(Y, sample_weight, rows, Y_batch, weight_batch):
     """Copy ``Y[rows]`` and ``sample_weight[rows]`` into the batch buffers
     (**modified in place**) and return the batch's total weight."""
@@ -726,7 +811,7 @@ def gather_targets(Y, sample_weight, rows, Y_batch, weight_batch):
     return weight_sum
 
 
-@njit(cache=True)
+@kernel
 def run_epoch(
     X,
     X_csr,
@@ -809,34 +894,11 @@ def run_epoch(
         penalty = weight_penalty(params, n_coefs, l2, l1)
         loss_sum += (data_loss / weight_sum + penalty / weight_sum) * n_rows
         backward(X_batch, X_csr, rows, params, grads, layer_units, activations, derivatives, deltas)
-        finish_gradient(params, grads, n_coefs, l2, weight_sum)
-        if config[CFG_SOLVER] == SOLVER_ADAM:
-            adam_steps[0] += 1
-            adam_step(
-                params,
-                grads,
-                optimizer_state[0],
-                optimizer_state[1],
-                n_coefs,
-                adam_steps[0],
-                hyper,
-                l1 / weight_sum,
-            )
-        else:
-            sgd_step(
-                params,
-                grads,
-                optimizer_state[0],
-                n_coefs,
-                hyper[HYP_LEARNING_RATE],
-                hyper[HYP_MOMENTUM],
-                config[CFG_NESTEROV] != 0,
-                l1 / weight_sum,
-            )
+        optimizer_step(params, grads, optimizer_state, n_coefs, weight_sum, adam_steps, config, hyper)
     return loss_sum
 
 
-@njit(cache=True)
+@kernel
 def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, grad_scratch, work, layer_units, config, hyper):
     """Full-batch loss and gradient, for L-BFGS, accumulated over chunks of rows.
 
@@ -893,7 +955,7 @@ def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, grad_scratch, w
     return data_loss / weight_sum + penalty / weight_sum
 
 
-@njit(cache=True)
+@kernel
 def predict_output(X, X_csr, params, layer_units, config, chunk_size):
     """Network output for every input row, computed in chunks of rows.
 

@@ -461,6 +461,29 @@ def test_loss_and_gradient_matches_finite_differences(activation, loss, n_output
 # --------------------------------------------------------------------------
 
 
+def sgd_step(params, grads, velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty):
+    """One ``optimizer_step`` of SGD on an already finished gradient (weight
+    sum 1, no L2); ``params`` and ``velocity`` are updated in place."""
+    state = np.stack([velocity, np.zeros_like(velocity)])
+    config = make_config("relu", "squared_error", "sgd", nesterov)
+    hyper = make_hyper(learning_rate=learning_rate, momentum=momentum, l1=l1_penalty)
+    k.optimizer_step(params, grads, state, n_coefs, 1.0, np.zeros(1, dtype=np.int64), config, hyper)
+    velocity[:] = state[0]
+
+
+def adam_step(params, grads, first, second, n_coefs, t, hyper, l1_penalty):
+    """Adam's ``t``-th ``optimizer_step`` on an already finished gradient;
+    ``params`` and both moments are updated in place."""
+    state = np.stack([first, second])
+    hyper = hyper.copy()
+    hyper[k.HYP_L1] = l1_penalty
+    adam_steps = np.array([t - 1], dtype=np.int64)
+    k.optimizer_step(params, grads, state, n_coefs, 1.0, adam_steps, make_config("relu", "squared_error", "adam"),
+                     hyper)
+    assert adam_steps[0] == t
+    first[:], second[:] = state
+
+
 def test_reference_optimizers_match_sklearn_classes():
     # Guards the transcriptions in _reference against scikit-learn itself.
     from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
@@ -495,7 +518,7 @@ def test_sgd_step_matches_sklearn_formula(nesterov, dtype, rtol):
     expected, expected_velocity = params.astype(np.float64), np.zeros(n)
     for step in range(5):
         grads = rng.normal(size=n).astype(dtype)
-        k.sgd_step(params, grads, velocity, 6, 0.05, 0.9, nesterov, 0.0)
+        sgd_step(params, grads, velocity, 6, 0.05, 0.9, nesterov, 0.0)
         expected, expected_velocity = ref.sgd_update(expected, grads.astype(np.float64),
                                                      expected_velocity, 0.05, 0.9, nesterov)
         assert_allclose(params, expected, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {step}")
@@ -512,7 +535,7 @@ def test_adam_step_matches_sklearn_formula(dtype, rtol):
     expected, ms, vs = params.astype(np.float64), np.zeros(n), np.zeros(n)
     for t in range(1, 6):
         grads = rng.normal(size=n).astype(dtype)
-        k.adam_step(params, grads, first, second, 6, t, hyper, 0.0)
+        adam_step(params, grads, first, second, 6, t, hyper, 0.0)
         expected, ms, vs = ref.adam_update(expected, grads.astype(np.float64), ms, vs, t,
                                            0.01, 0.8, 0.99, 1e-7)
         assert_allclose(params, expected, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {t}")
@@ -537,7 +560,7 @@ def test_sgd_step_l1_matches_documented_rule(nesterov):
                                                     momentum, nesterov, l1_penalty)
     plain, plain_velocity = ref.sgd_update(params, grads, velocity, learning_rate, momentum, nesterov)
     new_params, new_velocity = params.copy(), velocity.copy()
-    k.sgd_step(new_params, grads, new_velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty)
+    sgd_step(new_params, grads, new_velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty)
 
     is_weight = np.arange(n) < n_coefs
     zeroed = is_weight & (expected == 0.0)
@@ -565,7 +588,7 @@ def test_sgd_step_l1_without_momentum_is_soft_threshold_clipped_at_zero():
     params[[0, 1]], grads[[0, 1]] = [threshold, -threshold], 0.0
     velocity = rng.normal(size=n)  # ignored: momentum 0
     new_params, new_velocity = params.copy(), velocity.copy()
-    k.sgd_step(new_params, grads, new_velocity, n_coefs, learning_rate, 0.0, False, l1_penalty)
+    sgd_step(new_params, grads, new_velocity, n_coefs, learning_rate, 0.0, False, l1_penalty)
 
     data_step = params - learning_rate * grads
     is_weight = np.arange(n) < n_coefs
@@ -590,7 +613,7 @@ def test_sgd_step_l1_keeps_zero_weight_at_zero_with_momentum():
     velocity = np.array([0.2, -0.2, 0.0, 0.0, 0.0, 0.0])
     for step in range(50):
         grads = rng.uniform(-0.45, 0.45, size=n)
-        k.sgd_step(params, grads, velocity, n_coefs, 0.05, 0.9, step % 2 == 0, l1_penalty)
+        sgd_step(params, grads, velocity, n_coefs, 0.05, 0.9, step % 2 == 0, l1_penalty)
         assert params[0] == 0.0 and params[1] == 0.0, f"step {step}: {params[:2]}"
         assert velocity[0] == 0.0 and velocity[1] == 0.0
     assert params[4] != 0.0 and params[5] != 0.0  # intercepts moved
@@ -626,7 +649,7 @@ def test_adam_step_l1_uses_pseudo_gradient_away_from_zero():
     pseudo = grads.copy()
     pseudo[:n_coefs] += l1_penalty * np.sign(params[:n_coefs])
     expected, ms, vs = ref.adam_update(params, pseudo, np.zeros(n), np.zeros(n), 1, 1e-3, 0.9, 0.999, 1e-8)
-    k.adam_step(params, grads, first, second, n_coefs, 1, hyper, l1_penalty)
+    adam_step(params, grads, first, second, n_coefs, 1, hyper, l1_penalty)
     assert_allclose(params, expected, rtol=1e-13)
     assert_allclose(first, ms, rtol=1e-13)
     assert_allclose(second, vs, rtol=1e-13)
@@ -644,7 +667,7 @@ def test_adam_step_l1_keeps_zero_weight_at_zero():
     second = np.full(n, 0.01)
     for step in range(1, 51):
         grads = rng.uniform(-0.45, 0.45, size=n)
-        k.adam_step(params, grads, first, second, n_coefs, step, hyper, l1_penalty)
+        adam_step(params, grads, first, second, n_coefs, step, hyper, l1_penalty)
         assert params[0] == 0.0 and params[1] == 0.0, f"step {step}: {params[:2]}"
     # Intercepts, not subject to L1, moved.
     assert params[4] != 0.0 and params[5] != 0.0
@@ -663,7 +686,7 @@ def test_adam_step_l1_crossing_zero_lands_on_zero():
     second = np.array([0.0, 0.0, 1.0, 0.0, 0.0])
     plain, _, _ = ref.adam_update(params, grads, first, second, 1, 0.1, 0.9, 0.999, 1e-8)
     assert plain[0] < 0 and plain[1] > 0 and plain[3] < 0, "test data must overshoot"
-    k.adam_step(params, grads, first, second, n_coefs, 1, hyper, l1_penalty)
+    adam_step(params, grads, first, second, n_coefs, 1, hyper, l1_penalty)
     assert params[0] == 0.0
     assert params[1] == 0.0
     assert params[2] == 0.0
