@@ -13,7 +13,15 @@ layout. ``layer_units`` (int64) lists the width of every layer, input first.
 
 Per-layer activations live in one flat buffer: for ``n_rows`` rows, the output
 of layer ``l`` is the block ``[n_rows * sum(units[1:l+1]), ...)`` reshaped to
-``(n_rows, units[l+1])``. ``derivatives`` and ``deltas`` share this layout.
+``(n_rows, units[l+1])``. ``deltas`` shares this layout, and so does the
+dropout ``keep_mask`` over the hidden layers.
+
+Targets and sample weights of a whole data set come in compact forms:
+``Y`` of shape (n_samples, n_outputs) holds the targets (0/1 indicators for
+binary and multi-label classification), except that for the multiclass log
+loss it has one column holding each row's class index, as a float (one-hot
+rows would take n_classes times the memory). An empty ``sample_weight`` means
+unit weights.
 
 The input of the first layer comes as a pair ``X, X_csr``. Dense input: ``X``
 holds the rows in use and ``X_csr`` is three empty arrays. Sparse input:
@@ -127,24 +135,43 @@ def layer_parameters(params, layer_units, layer):
 
 
 @kernel
+def block_start(layer_units, layer, n_rows):
+    """Offset of layer ``layer``'s block for ``n_rows`` rows in a flat
+    block-layout buffer."""
+    start = 0
+    for i in range(layer):
+        start += n_rows * layer_units[i + 1]
+    return start
+
+
+@kernel
 def layer_block(buffer, layer_units, layer, n_rows):
     """View of layer ``layer``'s output block for ``n_rows`` rows.
 
     Returns an ndarray of shape (n_rows, layer_units[layer + 1]) that is a view
-    into ``buffer``.
+    into the float ``buffer``.
     """
-    start = 0
-    for i in range(layer):
-        start += n_rows * layer_units[i + 1]
+    start = block_start(layer_units, layer, n_rows)
     width = layer_units[layer + 1]
     return buffer[start : start + n_rows * width].reshape((n_rows, width))
+
+
+@kernel
+def mask_block(keep_mask, layer_units, layer, n_rows):
+    """:func:`layer_block` of the uint8 ``keep_mask``, or an empty (0, 0) mask
+    if ``keep_mask`` is empty (no dropout)."""
+    if keep_mask.shape[0] == 0:
+        return keep_mask.reshape((0, 0))
+    start = block_start(layer_units, layer, n_rows)
+    width = layer_units[layer + 1]
+    return keep_mask[start : start + n_rows * width].reshape((n_rows, width))
 
 
 @kernel
 def layer_buffers(work, layer_units, capacity):
     """The per-layer buffers at the front of a work array.
 
-    Returns ``activations, derivatives, deltas``, each a flat view of length
+    Returns ``activations, deltas``, each a flat view of length
     ``capacity * n_units`` (n_units: every layer's width but the input's) in
     the per-layer block layout.
     """
@@ -152,7 +179,7 @@ def layer_buffers(work, layer_units, capacity):
     for i in range(1, layer_units.shape[0]):
         n_units += layer_units[i]
     size = capacity * n_units
-    return work[:size], work[size : 2 * size], work[2 * size : 3 * size]
+    return work[:size], work[size : 2 * size]
 
 
 @kernel
@@ -177,20 +204,20 @@ def split_workspace(work, layer_units, capacity, n_rows, dense_input):
     X_batch : ndarray of shape (n_rows or 0, layer_units[0])
     Y_batch : ndarray of shape (n_rows, layer_units[-1])
     weight_batch : ndarray of shape (n_rows,)
-    activations, derivatives, deltas : ndarray of shape (capacity * n_units,)
+    activations, deltas : ndarray of shape (capacity * n_units,)
         As returned by :func:`layer_buffers`.
     """
-    activations, derivatives, deltas = layer_buffers(work, layer_units, capacity)
+    activations, deltas = layer_buffers(work, layer_units, capacity)
     n_in = layer_units[0]
     n_out = layer_units[-1]
-    start = 3 * activations.shape[0]
+    start = 2 * activations.shape[0]
     Y_batch = work[start : start + n_rows * n_out].reshape((n_rows, n_out))
     start += capacity * n_out
     weight_batch = work[start : start + n_rows]
     start += capacity
     x_rows = n_rows if dense_input else 0
     X_batch = work[start : start + x_rows * n_in].reshape((x_rows, n_in))
-    return X_batch, Y_batch, weight_batch, activations, derivatives, deltas
+    return X_batch, Y_batch, weight_batch, activations, deltas
 
 
 def workspace_size(layer_units, capacity, gathered_features):
@@ -201,7 +228,7 @@ def workspace_size(layer_units, capacity, gathered_features):
     input are gathered into the work array, else 0.
     """
     n_units = int(np.sum(layer_units[1:]))
-    return capacity * (3 * n_units + int(layer_units[-1]) + 1 + gathered_features)
+    return capacity * (2 * n_units + int(layer_units[-1]) + 1 + gathered_features)
 
 
 def kernel_input(X):
@@ -309,57 +336,72 @@ def next_uniform(rng_state):
 
 
 @kernel
-def activate_hidden(Z, intercept, derivative, activation, drop_rate, rng_state, store_derivative):
-    """Add the intercept, apply the hidden activation and inverted dropout.
+def hidden_activation(z, activation):
+    """The hidden activation ``activation`` (an ``ACT_*`` code) of ``z``."""
+    if activation == ACT_RELU:
+        # ``z < 0`` keeps NaN as NaN, so divergence stays visible.
+        return z - z if z < 0 else z
+    if activation == ACT_TANH:
+        return math.tanh(z)
+    if activation == ACT_LOGISTIC:
+        return 1.0 / (1.0 + math.exp(-z))
+    return z
+
+
+@kernel
+def activation_slope(output, activation):
+    """d output / d input of the hidden activation, from its ``output`` (as
+    scikit-learn's ``inplace_*_derivative`` compute it)."""
+    if activation == ACT_RELU:
+        return 0.0 if output == 0 else 1.0
+    if activation == ACT_TANH:
+        return 1.0 - output * output
+    if activation == ACT_LOGISTIC:
+        return output * (1.0 - output)
+    return 1.0
+
+
+@kernel
+def activate_hidden(Z, intercept, activation):
+    """Add the intercept and apply the hidden activation.
+
+    ``Z`` of shape (n_rows, n_units) holds ``X @ coef`` on entry and the
+    layer's output on exit (**modified in place**). The loop has no branch
+    that depends on the element, so for ReLU LLVM vectorises it.
+    """
+    n_rows, n_units = Z.shape
+    for i in range(n_rows):
+        for j in range(n_units):
+            Z[i, j] = hidden_activation(Z[i, j] + intercept[j], activation)
+
+
+@kernel
+def drop_units(output, keep_mask, drop_rate, rng_state):
+    """Inverted dropout on a hidden layer's output.
 
     Parameters
     ----------
-    Z : ndarray of shape (n_rows, n_units)
-        ``X @ coef`` on entry; the layer's output on exit (**modified in
-        place**).
-    intercept : ndarray of shape (n_units,)
-    derivative : ndarray of shape (n_rows, n_units)
-        If ``store_derivative``, receives d output / d pre-activation,
-        including the dropout mask and its 1 / (1 - p) scale (**modified in
-        place**); otherwise untouched.
-    activation : int
-        One of the ``ACT_*`` codes.
+    output : ndarray of shape (n_rows, n_units)
+        **Modified in place**: each unit is set to 0 with probability
+        ``drop_rate``, and the kept ones are scaled by 1 / (1 - drop_rate).
+    keep_mask : ndarray of shape (n_rows, n_units), uint8
+        Receives 1 for kept units and 0 for dropped ones (**modified in
+        place**), for :func:`backward`.
     drop_rate : float
-        Probability of dropping each unit; only used if ``store_derivative``.
     rng_state : ndarray of shape (1,), uint64
-        Dropout generator state, advanced in place when ``drop_rate > 0``.
-    store_derivative : bool
-        True in training, False in prediction (no dropout then).
+        Dropout generator state, **advanced in place**, one draw per unit in
+        row-major order.
     """
-    n_rows, n_units = Z.shape
-    apply_dropout = store_derivative and drop_rate > 0.0
-    keep_scale = 1.0 / (1.0 - drop_rate) if apply_dropout else 1.0
+    keep_scale = 1.0 / (1.0 - drop_rate)
+    n_rows, n_units = output.shape
     for i in range(n_rows):
         for j in range(n_units):
-            z = Z[i, j] + intercept[j]
-            if activation == ACT_RELU:
-                # ``z < 0`` keeps NaN as NaN, so divergence stays visible.
-                value = 0.0 * z if z < 0 else z
-                slope = 1.0 if value > 0 else 0.0
-            elif activation == ACT_TANH:
-                value = math.tanh(z)
-                slope = 1.0 - value * value
-            elif activation == ACT_LOGISTIC:
-                value = 1.0 / (1.0 + math.exp(-z))
-                slope = value * (1.0 - value)
+            if next_uniform(rng_state) < drop_rate:
+                output[i, j] = 0.0 * output[i, j]
+                keep_mask[i, j] = 0
             else:
-                value = z
-                slope = 1.0
-            if store_derivative:
-                if apply_dropout:
-                    if next_uniform(rng_state) < drop_rate:
-                        value = 0.0 * value
-                        slope = 0.0
-                    else:
-                        value = value * keep_scale
-                        slope = slope * keep_scale
-                derivative[i, j] = slope
-            Z[i, j] = value
+                output[i, j] = output[i, j] * keep_scale
+                keep_mask[i, j] = 1
 
 
 @kernel
@@ -394,7 +436,7 @@ def activate_output(Z, intercept, loss):
 
 
 @kernel
-def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, activations, derivatives):
+def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, activations, keep_mask):
     """Run the network on the input rows.
 
     Parameters
@@ -406,16 +448,17 @@ def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, act
     layer_units : ndarray of shape (n_layers,), int64
     config : ndarray of shape (N_CONFIG,), int64
     dropout : ndarray of shape (n_layers - 2,), float64
-        Drop rate per hidden layer; applied only in training.
+        Drop rate per hidden layer; applied only with a ``keep_mask``.
     rng_state : ndarray of shape (1,), uint64
         Advanced in place when dropout draws masks.
     activations : ndarray of shape (>= n_rows * n_units,)
         Flat block-layout buffer, **modified in place**.
-    derivatives : ndarray of shape (>= n_rows * n_units,) or (0,)
-        Training: a flat block-layout buffer that receives the derivatives
-        (**modified in place**). Prediction: an empty array, and then no
-        derivative is stored and no unit dropped. (A buffer rather than a
-        bool flag, whose constant values Numba would compile separately.)
+    keep_mask : ndarray of shape (>= n_rows * n_hidden_units,) or (0,), uint8
+        Training with dropout: a flat block-layout buffer over the hidden
+        layers that receives the dropout masks (**modified in place**).
+        Prediction, or training without dropout: an empty array, and then no
+        unit is dropped. (A buffer rather than a bool flag, whose constant
+        values Numba would compile separately.)
 
     Returns
     -------
@@ -425,7 +468,6 @@ def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, act
     n_rows = rows.shape[0]
     n_layers = layer_units.shape[0] - 1
     output_layer = n_layers - 1
-    store_derivative = derivatives.shape[0] > 0
     for layer in range(n_layers):
         coef, intercept = layer_parameters(params, layer_units, layer)
         Z = layer_block(activations, layer_units, layer, n_rows)
@@ -436,16 +478,9 @@ def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, act
         if layer == output_layer:
             activate_output(Z, intercept, config[CFG_LOSS])
         else:
-            derivative = layer_block(derivatives, layer_units, layer, n_rows) if store_derivative else Z
-            activate_hidden(
-                Z,
-                intercept,
-                derivative,
-                config[CFG_ACTIVATION],
-                dropout[layer],
-                rng_state,
-                store_derivative,
-            )
+            activate_hidden(Z, intercept, config[CFG_ACTIVATION])
+            if keep_mask.shape[0] > 0 and dropout[layer] > 0.0:
+                drop_units(Z, mask_block(keep_mask, layer_units, layer, n_rows), dropout[layer], rng_state)
     return layer_block(activations, layer_units, output_layer, n_rows)
 
 
@@ -525,7 +560,34 @@ def weight_penalty(params, n_coefs, l2, l1):
 
 
 @kernel
-def backward(X, X_csr, rows, params, raw_grads, layer_units, activations, derivatives, deltas):
+def multiply_by_slope(delta, output, keep_mask, activation, drop_rate):
+    """Turn the delta at a hidden layer's output into the delta at its input.
+
+    ``delta`` of shape (n_rows, n_units) is multiplied by the slope of the
+    activation, read off the layer's ``output`` (**modified in place**). With
+    dropout (``drop_rate > 0``; ``keep_mask`` as :func:`drop_units` left it)
+    dropped units get 0, and kept ones the slope at their unscaled output
+    times the 1 / (1 - p) scale.
+    """
+    n_rows, n_units = delta.shape
+    if drop_rate > 0.0:
+        keep_scale = 1.0 / (1.0 - drop_rate)
+        for i in range(n_rows):
+            for j in range(n_units):
+                if keep_mask[i, j] == 0:
+                    delta[i, j] = 0.0 * delta[i, j]
+                else:
+                    slope = activation_slope(output[i, j] / keep_scale, activation)
+                    delta[i, j] = delta[i, j] * (slope * keep_scale)
+    else:
+        for i in range(n_rows):
+            for j in range(n_units):
+                delta[i, j] = delta[i, j] * activation_slope(output[i, j], activation)
+
+
+@kernel
+def backward(X, X_csr, rows, params, raw_grads, layer_units, config, dropout, activations, keep_mask,
+             deltas):
     """Back-propagate the output delta into the data term's raw gradient.
 
     Parameters
@@ -537,7 +599,9 @@ def backward(X, X_csr, rows, params, raw_grads, layer_units, activations, deriva
         intercept, not yet divided by the total weight and without the
         penalties (**modified in place**); see :func:`finish_gradient`.
     layer_units : ndarray of shape (n_layers,), int64
-    activations, derivatives : ndarray
+    config, dropout : ndarray
+        As given to :func:`forward`.
+    activations, keep_mask : ndarray
         Buffers filled by :func:`forward` in training.
     deltas : ndarray
         Holds the output delta in the output block on entry; the hidden
@@ -545,6 +609,7 @@ def backward(X, X_csr, rows, params, raw_grads, layer_units, activations, deriva
     """
     n_rows = rows.shape[0]
     n_layers = layer_units.shape[0] - 1
+    with_dropout = keep_mask.shape[0] > 0
     for layer in range(n_layers - 1, -1, -1):
         coef, _ = layer_parameters(params, layer_units, layer)
         coef_grad, intercept_grad = layer_parameters(raw_grads, layer_units, layer)
@@ -560,10 +625,14 @@ def backward(X, X_csr, rows, params, raw_grads, layer_units, activations, deriva
         if layer > 0:
             previous = layer_block(deltas, layer_units, layer - 1, n_rows)
             np.dot(delta, coef.T, previous)
-            slope = layer_block(derivatives, layer_units, layer - 1, n_rows)
-            for i in range(n_rows):
-                for j in range(previous.shape[1]):
-                    previous[i, j] *= slope[i, j]
+            drop_rate = dropout[layer - 1] if with_dropout else 0.0
+            multiply_by_slope(
+                previous,
+                layer_block(activations, layer_units, layer - 1, n_rows),
+                mask_block(keep_mask, layer_units, layer - 1, n_rows),
+                config[CFG_ACTIVATION],
+                drop_rate,
+            )
 
 
 # --------------------------------------------------------------------------
@@ -795,19 +864,38 @@ def gather_input_rows(X, rows, X_batch):
     (a joblib memmap) then costs no extra compiled signature. Sparse input
     has an ``X_batch`` without rows, and nothing is copied.
     """
+    # Element loops: a row slice assignment costs a general broadcasting
+    # copy per row, and seconds of compile time.
     for i in range(X_batch.shape[0]):
-        X_batch[i, :] = X[rows[i], :]
+        row = rows[i]
+        for j in range(X_batch.shape[1]):
+            X_batch[i, j] = X[row, j]
 
 
 @kernel
 def gather_targets(Y, sample_weight, rows, Y_batch, weight_batch):
-    """Copy ``Y[rows]`` and ``sample_weight[rows]`` into the batch buffers
-    (**modified in place**) and return the batch's total weight."""
+    """Copy the targets and sample weights of ``rows`` into the batch buffers
+    (**modified in place**) and return the batch's total weight.
+
+    ``Y`` and ``sample_weight`` are in the compact forms of the module
+    docstring: class indices are expanded into one-hot rows, and an empty
+    ``sample_weight`` gives every row weight 1.
+    """
+    class_indices = Y.shape[1] != Y_batch.shape[1]
+    unit_weights = sample_weight.shape[0] == 0
     weight_sum = 0.0
     for i in range(rows.shape[0]):
-        Y_batch[i, :] = Y[rows[i], :]
-        weight_batch[i] = sample_weight[rows[i]]
-        weight_sum += sample_weight[rows[i]]
+        row = rows[i]
+        if class_indices:
+            for j in range(Y_batch.shape[1]):
+                Y_batch[i, j] = 0
+            Y_batch[i, int(Y[row, 0])] = 1
+        else:
+            for j in range(Y_batch.shape[1]):
+                Y_batch[i, j] = Y[row, j]
+        weight = 1.0 if unit_weights else sample_weight[row]
+        weight_batch[i] = weight
+        weight_sum += weight
     return weight_sum
 
 
@@ -834,8 +922,9 @@ def run_epoch(
     Parameters
     ----------
     X, X_csr : the input pair (see the module docstring), all samples
-    Y : ndarray of shape (n_samples, n_outputs), same dtype as ``params``
-    sample_weight : ndarray of shape (n_samples,)
+    Y : ndarray of shape (n_samples, n_outputs or 1), same dtype as ``params``
+        Compact targets (see the module docstring).
+    sample_weight : ndarray of shape (n_samples,) or (0,)
     sample_order : ndarray of shape (n_samples,), int64
         Row indices in the order the minibatches take them.
     params : ndarray of shape (n_params,)
@@ -871,12 +960,16 @@ def run_epoch(
     l1 = hyper[HYP_L1]
     loss_code = config[CFG_LOSS]
     dense = X_csr[2].shape[0] == 0
+    n_hidden_units = 0
+    for i in range(1, layer_units.shape[0] - 1):
+        n_hidden_units += layer_units[i]
+    keep_mask = np.empty(batch_size * n_hidden_units if np.any(dropout > 0.0) else 0, dtype=np.uint8)
     loss_sum = 0.0
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)
         n_rows = stop - start
         rows = sample_order[start:stop]
-        X_batch, Y_batch, weight_batch, activations, derivatives, deltas = split_workspace(
+        X_batch, Y_batch, weight_batch, activations, deltas = split_workspace(
             work, layer_units, batch_size, n_rows, dense
         )
         gather_input_rows(X, rows, X_batch)
@@ -885,7 +978,7 @@ def run_epoch(
             # Only zero-weight rows: they carry no gradient information.
             continue
         output = forward(
-            X_batch, X_csr, rows, params, layer_units, config, dropout, rng_state, activations, derivatives
+            X_batch, X_csr, rows, params, layer_units, config, dropout, rng_state, activations, keep_mask
         )
         output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_rows)
         data_loss = data_loss_and_output_delta(
@@ -893,7 +986,7 @@ def run_epoch(
         )
         penalty = weight_penalty(params, n_coefs, l2, l1)
         loss_sum += (data_loss / weight_sum + penalty / weight_sum) * n_rows
-        backward(X_batch, X_csr, rows, params, grads, layer_units, activations, derivatives, deltas)
+        backward(X_batch, X_csr, rows, params, grads, layer_units, config, dropout, activations, keep_mask, deltas)
         optimizer_step(params, grads, optimizer_state, n_coefs, weight_sum, adam_steps, config, hyper)
     return loss_sum
 
@@ -905,8 +998,9 @@ def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, grad_scratch, w
     Parameters
     ----------
     X, X_csr : the input pair (see the module docstring), all samples
-    Y : ndarray of shape (n_samples, n_outputs)
-    sample_weight : ndarray of shape (n_samples,)
+    Y : ndarray of shape (n_samples, n_outputs or 1)
+        Compact targets (see the module docstring).
+    sample_weight : ndarray of shape (n_samples,) or (0,)
     params : ndarray of shape (n_params,)
     grads : ndarray of shape (n_params,)
         Receives the gradient (**modified in place**).
@@ -928,6 +1022,7 @@ def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, grad_scratch, w
     chunk_size = config[CFG_BATCH_SIZE]
     dense = X_csr[2].shape[0] == 0
     no_dropout = np.zeros(layer_units.shape[0] - 2)
+    no_keep_mask = np.empty(0, dtype=np.uint8)
     unused_rng = np.zeros(1, dtype=np.uint64)
     grads[:] = 0.0
     data_loss = 0.0
@@ -935,19 +1030,20 @@ def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, grad_scratch, w
     for start in range(0, n_samples, chunk_size):
         stop = min(start + chunk_size, n_samples)
         rows = np.arange(start, stop)
-        X_batch, Y_batch, weight_batch, activations, derivatives, deltas = split_workspace(
+        X_batch, Y_batch, weight_batch, activations, deltas = split_workspace(
             work, layer_units, chunk_size, stop - start, dense
         )
         gather_input_rows(X, rows, X_batch)
         weight_sum += gather_targets(Y, sample_weight, rows, Y_batch, weight_batch)
         output = forward(
-            X_batch, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, derivatives
+            X_batch, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, no_keep_mask
         )
         output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, stop - start)
         data_loss += data_loss_and_output_delta(
             output, Y_batch, weight_batch, config[CFG_LOSS], hyper[HYP_PROBA_EPS], output_delta
         )
-        backward(X_batch, X_csr, rows, params, grad_scratch, layer_units, activations, derivatives, deltas)
+        backward(X_batch, X_csr, rows, params, grad_scratch, layer_units, config, no_dropout, activations,
+                 no_keep_mask, deltas)
         grads += grad_scratch
     n_coefs = n_coefficients(layer_units)
     finish_gradient(params, grads, n_coefs, hyper[HYP_L2], weight_sum)
@@ -981,7 +1077,7 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
     capacity = max(1, min(chunk_size, n_samples))
     activations = np.empty(capacity * n_units, dtype=params.dtype)
     x_buffer = np.empty(capacity * n_in if dense else 0, dtype=params.dtype)
-    no_derivatives = np.empty(0, dtype=params.dtype)
+    no_keep_mask = np.empty(0, dtype=np.uint8)
     no_dropout = np.zeros(layer_units.shape[0] - 2)
     unused_rng = np.zeros(1, dtype=np.uint64)
     output = np.empty((n_samples, layer_units[-1]), dtype=params.dtype)
@@ -992,6 +1088,6 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
         X_batch = x_buffer[: x_rows * n_in].reshape((x_rows, n_in))
         gather_input_rows(X, rows, X_batch)
         output[start:stop] = forward(
-            X_batch, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, no_derivatives
+            X_batch, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, no_keep_mask
         )
     return output

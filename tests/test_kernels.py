@@ -56,6 +56,15 @@ def n_units(layer_units):
     return int(np.sum(layer_units[1:]))
 
 
+def keep_mask_buffer(layer_units, n_rows, dropout):
+    """The ``keep_mask`` the drivers pass to ``forward``: room for every hidden
+    unit with dropout (filled with 7, which the kernels never write), else
+    empty."""
+    if not np.any(dropout > 0):
+        return np.empty(0, dtype=np.uint8)
+    return np.full(n_rows * int(np.sum(layer_units[1:-1])), 7, dtype=np.uint8)
+
+
 def block(buffer, layer_units, layer, n_rows):
     """Layer ``layer``'s (n_rows, width) block of a flat per-layer buffer,
     computed from the layout documented in ``skreg._kernels``."""
@@ -119,10 +128,10 @@ def kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, seed, l2
     n_rows = X.shape[0]
     size = n_rows * n_units(layer_units)
     activations = np.full(size, np.nan)
-    derivatives = np.full(size, np.nan)
+    keep_mask = keep_mask_buffer(layer_units, n_rows, dropout)
     deltas = np.full(size, np.nan)
     output = k.forward(*dense_input(X), params, layer_units, config, dropout, seed_state(seed),
-                       activations, derivatives)
+                       activations, keep_mask)
     output_delta = block(deltas, layer_units, len(layer_units) - 2, n_rows)
     data = k.data_loss_and_output_delta(output, Y, w, config[k.CFG_LOSS], proba_eps, output_delta)
     penalty = k.weight_penalty(params, ref.n_coefficients(layer_units), l2, l1)
@@ -133,9 +142,10 @@ def kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, seed, l2
     grads = None
     if want_grad:
         grads = np.full(params.shape[0], np.nan)
-        k.backward(*dense_input(X), params, grads, layer_units, activations, derivatives, deltas)
+        k.backward(*dense_input(X), params, grads, layer_units, config, dropout, activations, keep_mask,
+                   deltas)
         k.finish_gradient(params, grads, ref.n_coefficients(layer_units), l2, w_sum)
-    return loss, grads, derivatives
+    return loss, grads, keep_mask
 
 
 def central_differences(f, params, h=1e-6):
@@ -168,23 +178,21 @@ def assert_gradient_close(got, numeric, max_tol=1e-6, mean_tol=1e-7):
 
 
 def kernel_masks(X, params, layer_units, config, dropout, seed):
-    """The dropout masks the kernels draw from ``seed``, read off the stored
-    derivatives (0 where dropped). A unit whose derivative is 0 for another
-    reason (an inactive ReLU) outputs 0 either way, so calling it dropped
-    changes nothing downstream."""
+    """The dropout masks the kernels draw from ``seed``, as the reference takes
+    them: 1 / (1 - p) where ``keep_mask`` says kept, 0 where dropped."""
     n_rows = X.shape[0]
-    size = n_rows * n_units(layer_units)
-    activations = np.empty(size)
-    derivatives = np.empty(size)
+    activations = np.empty(n_rows * n_units(layer_units))
+    keep_mask = keep_mask_buffer(layer_units, n_rows, dropout)
     k.forward(*dense_input(X), params, layer_units, config, dropout, seed_state(seed), activations,
-              derivatives)
+              keep_mask)
     masks = []
     for layer, p in enumerate(dropout):
         if p == 0:
             masks.append(None)
         else:
-            slope = block(derivatives, layer_units, layer, n_rows)
-            masks.append(np.where(slope != 0, 1.0 / (1.0 - p), 0.0))
+            kept = block(keep_mask, layer_units, layer, n_rows)
+            assert np.all((kept == 0) | (kept == 1))
+            masks.append(np.where(kept == 1, 1.0 / (1.0 - p), 0.0))
     return masks
 
 
@@ -262,10 +270,9 @@ DTYPE_TOLERANCES = [
 
 
 @pytest.mark.parametrize("dtype, rtol, atol", DTYPE_TOLERANCES)
-@pytest.mark.parametrize("store_derivative", [False, True])
 @pytest.mark.parametrize("loss, n_outputs", LOSS_CASES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_forward_matches_reference(activation, loss, n_outputs, store_derivative, dtype, rtol, atol):
+def test_forward_matches_reference(activation, loss, n_outputs, dtype, rtol, atol):
     layer_units = units_array(5, 4, 3, n_outputs)
     n_rows = 6
     rng = np.random.default_rng(0)
@@ -273,13 +280,10 @@ def test_forward_matches_reference(activation, loss, n_outputs, store_derivative
     params = rng.normal(0.0, 0.8, size=ref.n_parameters(layer_units)).astype(dtype)
     size = n_rows * n_units(layer_units)
     activations = np.full(size, np.nan, dtype=dtype)
-    derivatives = np.full(size, np.nan, dtype=dtype)
     rng_state = seed_state(123)
 
-    # Training passes a derivatives buffer, prediction an empty one.
     output = k.forward(*dense_input(X), params, layer_units, make_config(activation, loss), no_dropout(layer_units),
-                       rng_state, activations,
-                       derivatives if store_derivative else np.empty(0, dtype=dtype))
+                       rng_state, activations, np.empty(0, dtype=np.uint8))
 
     pre_activations, outputs = ref.forward(X, params, layer_units, activation, loss)
     assert output.dtype == dtype
@@ -290,13 +294,13 @@ def test_forward_matches_reference(activation, loss, n_outputs, store_derivative
     for layer in range(len(layer_units) - 1):
         assert_allclose(block(activations, layer_units, layer, n_rows), outputs[layer],
                         rtol=rtol, atol=atol, err_msg=f"layer {layer}")
-    if store_derivative:
-        for layer in range(len(layer_units) - 2):
-            assert_allclose(block(derivatives, layer_units, layer, n_rows),
-                            ref.hidden_derivative(pre_activations[layer], activation),
-                            rtol=rtol, atol=atol, err_msg=f"derivative of layer {layer}")
-    else:
-        assert np.all(np.isnan(derivatives)), "derivatives must be untouched in prediction"
+    # backward reads each hidden layer's slope off its output.
+    for layer in range(len(layer_units) - 2):
+        slope = np.ones((n_rows, layer_units[layer + 1]), dtype=dtype)
+        k.multiply_by_slope(slope, block(activations, layer_units, layer, n_rows),
+                            np.empty((0, 0), dtype=np.uint8), k.ACTIVATION_CODES[activation], 0.0)
+        assert_allclose(slope, ref.hidden_derivative(pre_activations[layer], activation),
+                        rtol=rtol, atol=atol, err_msg=f"derivative of layer {layer}")
     assert rng_state[0] == 123, "no dropout: the generator must not advance"
 
 
@@ -831,41 +835,55 @@ def test_run_epoch_skips_zero_weight_minibatch():
 # --------------------------------------------------------------------------
 
 
-def dropout_run(seed, dropout, store_derivative=True, n_rows=100, activation="tanh"):
+def dropout_run(seed, dropout, training=True, n_rows=100, activation="tanh"):
+    """A forward pass with a keep_mask buffer (``training``) or an empty one."""
     layer_units = units_array(3, 1000, 50, 1)
     rng = np.random.default_rng(60)
     X = rng.normal(size=(n_rows, 3))
     params = rng.normal(0.0, 0.5, size=ref.n_parameters(layer_units))
-    size = n_rows * n_units(layer_units)
-    activations, derivatives = np.full(size, np.nan), np.full(size, np.nan)
+    activations = np.full(n_rows * n_units(layer_units), np.nan)
+    keep_mask = np.full(n_rows * 1050, 7, dtype=np.uint8) if training else np.empty(0, dtype=np.uint8)
     rng_state = seed_state(seed)
     k.forward(*dense_input(X), params, layer_units, make_config(activation, "squared_error"), dropout, rng_state,
-              activations, derivatives if store_derivative else np.empty(0))
-    return layer_units, X, params, activations, derivatives, rng_state
+              activations, keep_mask)
+    return layer_units, X, params, activations, keep_mask, rng_state
+
+
+def backward_slope(layer_units, activations, keep_mask, dropout, layer, n_rows, activation="tanh"):
+    """What backward multiplies a hidden layer's delta by."""
+    slope = np.ones((n_rows, layer_units[layer + 1]))
+    mask = block(keep_mask, layer_units, layer, n_rows) if keep_mask.size else np.empty((0, 0), np.uint8)
+    k.multiply_by_slope(slope, block(activations, layer_units, layer, n_rows), mask,
+                        k.ACTIVATION_CODES[activation], dropout[layer] if keep_mask.size else 0.0)
+    return slope
 
 
 def test_dropout_drops_about_half_and_scales_kept_units_by_two():
     n_rows = 100
-    layer_units, X, params, dropped, dropped_der, _ = dropout_run(61, np.array([0.5, 0.0]))
-    _, _, _, plain, plain_der, _ = dropout_run(61, np.array([0.0, 0.0]))
+    dropout = np.array([0.5, 0.0])
+    layer_units, X, params, dropped, keep_mask, _ = dropout_run(61, dropout)
+    _, _, _, plain, _, _ = dropout_run(61, np.array([0.0, 0.0]))
     hidden = block(dropped, layer_units, 0, n_rows)
-    hidden_der = block(dropped_der, layer_units, 0, n_rows)
     reference = block(plain, layer_units, 0, n_rows)
-    reference_der = block(plain_der, layer_units, 0, n_rows)
     assert np.all(reference != 0.0)  # so that a 0 can only mean "dropped"
     is_dropped = hidden == 0.0
     # 100 000 Bernoulli(0.5) draws: standard deviation of the fraction 0.0016,
     # so +-0.01 is over 6 standard deviations.
     assert abs(is_dropped.mean() - 0.5) < 0.01, is_dropped.mean()
     # Inverted dropout: kept units exactly doubled, dropped ones exactly 0,
-    # and the stored derivative carries the same mask and scale.
+    # and the mask records which.
     assert_array_equal(hidden[~is_dropped], 2.0 * reference[~is_dropped])
-    assert np.all(hidden_der[is_dropped] == 0.0)
-    assert_array_equal(hidden_der[~is_dropped], 2.0 * reference_der[~is_dropped])
-    # The second hidden layer has rate 0: nothing dropped, no scaling.
+    assert_array_equal(block(keep_mask, layer_units, 0, n_rows), (~is_dropped).astype(np.uint8))
+    # backward's slope carries the same mask and scale.
+    slope = backward_slope(layer_units, dropped, keep_mask, dropout, 0, n_rows)
+    assert np.all(slope[is_dropped] == 0.0)
+    assert_allclose(slope[~is_dropped], 2.0 * (1.0 - reference[~is_dropped] ** 2), rtol=1e-14)
+    # The second hidden layer has rate 0: nothing dropped, no scaling, mask
+    # not written.
     second = block(dropped, layer_units, 1, n_rows)
     assert np.all(second != 0.0)
-    assert_array_equal(block(dropped_der, layer_units, 1, n_rows), 1.0 - second * second)
+    assert np.all(block(keep_mask, layer_units, 1, n_rows) == 7)
+    assert_array_equal(backward_slope(layer_units, dropped, keep_mask, dropout, 1, n_rows), 1.0 - second * second)
 
 
 def test_dropout_mask_is_reproducible_from_seed():
@@ -880,11 +898,9 @@ def test_dropout_mask_is_reproducible_from_seed():
 
 
 def test_dropout_off_in_prediction_and_rng_untouched():
-    # An empty derivatives buffer is prediction: no dropout, generator untouched.
-    layer_units, X, params, acts, derivatives, state = dropout_run(64, np.array([0.5, 0.5]),
-                                                                   store_derivative=False)
+    # An empty keep_mask is prediction: no dropout, generator untouched.
+    layer_units, X, params, acts, _, state = dropout_run(64, np.array([0.5, 0.5]), training=False)
     assert state[0] == 64
-    assert np.all(np.isnan(derivatives))
     _, outputs = ref.forward(X, params, layer_units, "tanh", "squared_error")
     for layer in range(3):
         assert_allclose(block(acts, layer_units, layer, X.shape[0]), outputs[layer], rtol=1e-12, atol=1e-14)
@@ -944,12 +960,12 @@ def test_py_func_matches_compiled_forward(activation, loss, n_outputs):
     size = 6 * n_units(layer_units)
     results = []
     for fn in (k.forward, getattr(k.forward, "py_func", k.forward)):
-        acts, ders, state = np.full(size, np.nan), np.full(size, np.nan), seed_state(81)
+        acts, ders, state = np.full(size, np.nan), keep_mask_buffer(layer_units, 6, dropout), seed_state(81)
         fn(*dense_input(X), params, layer_units, config, dropout, state, acts, ders)
         results.append((acts, ders, state))
     (a1, d1, s1), (a2, d2, s2) = results
     assert_allclose(a2, a1, rtol=1e-13, atol=1e-15)
-    assert_allclose(d2, d1, rtol=1e-13, atol=1e-15)
+    assert_array_equal(d2, d1)
     assert s1[0] == s2[0]
 
 
