@@ -248,6 +248,14 @@ def kernel_input(X):
     return read_only_view(dense), tuple(read_only_view(a) for a in csr)
 
 
+def kernel_sample_weight(sample_weight, dtype):
+    """The ``sample_weight`` the kernels take: a read-only view, or an empty
+    array of ``dtype`` for None (unit weights)."""
+    if sample_weight is None:
+        sample_weight = np.empty(0, dtype=dtype)
+    return read_only_view(sample_weight)
+
+
 def read_only_view(array):
     """A read-only view of ``array``, the type every kernel input gets, so that
     a caller's read-only array (a joblib memmap) compiles nothing new."""

@@ -426,17 +426,19 @@ class _BaseMLP(BaseEstimator):
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
-        X, Y, Y_stratify, encoder = self._validate_training_data(
+        X, Y, n_outputs, Y_stratify, encoder = self._validate_training_data(
             X, y, reset=not continuing, incremental=incremental, classes=classes
         )
         loss_code = self._loss_code(encoder)
         dtype = X.dtype
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
-        if not np.any(sample_weight > 0):
-            raise ValueError("Sample weights must contain at least one non-zero number.")
-        sample_weight = np.ascontiguousarray(sample_weight)
+        if sample_weight is not None:
+            # None stays None: unit weights need no array (see skreg._kernels).
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
+            if not np.any(sample_weight > 0):
+                raise ValueError("Sample weights must contain at least one non-zero number.")
+            sample_weight = np.ascontiguousarray(sample_weight)
 
-        layer_units = np.array([X.shape[1], *hidden_sizes, Y.shape[1]], dtype=np.int64)
+        layer_units = np.array([X.shape[1], *hidden_sizes, n_outputs], dtype=np.int64)
         random_state = check_random_state(self.random_state)
         if continuing:
             if [c.shape for c in self.coefs_] != [
@@ -475,7 +477,8 @@ class _BaseMLP(BaseEstimator):
                 fitted["t_"] = 0
         else:
             def score_validation(output, rows):
-                return self._score_output(output, Y[rows], sample_weight[rows], encoder)
+                weights = None if sample_weight is None else sample_weight[rows]
+                return self._score_output(output, Y[rows], weights, encoder)
 
             result = fit_stochastic(
                 self, X, Y, Y_stratify, sample_weight, params, layer_units, config, hyper,
@@ -628,12 +631,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     f"in the previous call to fit. Previously got {self.classes_}, "
                     f"`y` has {seen}"
                 )
+        n_outputs = len(binarizer.classes_) if binarizer.y_type_ == "multiclass" else None
+        if n_outputs is not None:
+            # Class indices, not one-hot rows: n_classes times less memory
+            # (the compact targets of skreg._kernels).
+            Y = np.searchsorted(binarizer.classes_, y).astype(X.dtype).reshape(-1, 1)
+            # scikit-learn stratifies the validation split only when the
+            # encoded target has one column (binary y); multiclass and
+            # multi-label splits are plain random ones. Kept so that the same
+            # seed gives its split.
+            return X, Y, n_outputs, None, binarizer
         Y_bool = binarizer.transform(y).astype(bool)
-        # scikit-learn stratifies the validation split only when the encoded
-        # target has one column (binary y); multiclass and multi-label splits
-        # are plain random ones. Kept so that the same seed gives its split.
         Y_stratify = Y_bool if Y_bool.shape[1] == 1 else None
-        return X, np.ascontiguousarray(Y_bool, dtype=X.dtype), Y_stratify, binarizer
+        return X, np.ascontiguousarray(Y_bool, dtype=X.dtype), Y_bool.shape[1], Y_stratify, binarizer
 
     def _partial_fit_binarizer(self, y, classes):
         """The label encoding of a partial_fit call, checked as scikit-learn does."""
@@ -715,9 +725,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _score_output(self, output, Y, sample_weight, binarizer):
         if not np.all(np.isfinite(output)):
             return np.nan
-        return accuracy_score(
-            self._decode(Y, binarizer), self._decode(output, binarizer), sample_weight=sample_weight
-        )
+        if binarizer.y_type_ == "multiclass":
+            labels = binarizer.classes_[Y[:, 0].astype(np.intp)]
+        else:
+            labels = self._decode(Y, binarizer)
+        return accuracy_score(labels, self._decode(output, binarizer), sample_weight=sample_weight)
 
     def predict(self, X):
         """Predict class labels.
@@ -906,8 +918,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                 "loss='poisson' requires non-negative targets y; got a minimum of "
                 f"{np.min(y)}."
             )
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        return X, np.ascontiguousarray(Y, dtype=X.dtype), None, None
+        Y = np.ascontiguousarray(y.reshape(-1, 1) if y.ndim == 1 else y, dtype=X.dtype)
+        return X, Y, Y.shape[1], None, None
 
     def _commit_targets(self, encoder):
         pass

@@ -130,10 +130,12 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
     est : estimator
         Only its hyperparameters are read.
     X : ndarray or CSR matrix of shape (n_samples, n_features), float
-    Y : ndarray of shape (n_samples, n_outputs), dtype of X
+    Y : ndarray of shape (n_samples, n_outputs or 1), dtype of X
+        Compact targets (see :mod:`skreg._kernels`).
     Y_stratify : ndarray or None
         Labels to stratify the validation split by, or None.
-    sample_weight : ndarray of shape (n_samples,), dtype of X
+    sample_weight : ndarray of shape (n_samples,), dtype of X, or None
+        None for unit weights.
     params : ndarray of shape (n_params,)
         Starting parameters; trained in place.
     layer_units, config, hyper, dropout : ndarray
@@ -231,7 +233,7 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
             X=X_dense,
             X_csr=X_csr,
             Y=k.read_only_view(Y),
-            sample_weight=k.read_only_view(sample_weight),
+            sample_weight=k.kernel_sample_weight(sample_weight, params.dtype),
             sample_order=train_idx[positions],
             params=params,
             grads=grads,
@@ -330,7 +332,7 @@ def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
             X=X_dense,
             X_csr=X_csr,
             Y=k.read_only_view(Y),
-            sample_weight=k.read_only_view(sample_weight),
+            sample_weight=k.kernel_sample_weight(sample_weight, params.dtype),
             params=params,
             grads=grads,
             grad_scratch=grad_scratch,

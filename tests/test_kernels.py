@@ -830,6 +830,31 @@ def test_run_epoch_skips_zero_weight_minibatch():
     assert one[3] == first_half[3]
 
 
+@pytest.mark.parametrize("solver, nesterov", SOLVERS)
+def test_run_epoch_compact_targets_equal_full_ones(solver, nesterov):
+    # Class indices in one column and an empty sample_weight (unit weights)
+    # train exactly as one-hot rows and an array of ones.
+    layer_units, X, Y, _, order, params, state = epoch_problem(54, "log", 3, n_rows=8)
+    hyper = make_hyper(learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7, l2=0.1)
+    classes = np.argmax(Y, axis=1).astype(np.float64).reshape(-1, 1)
+    full = kernel_epoch(X, Y, np.ones(8), order, params, state, 0, layer_units, "relu", "log", solver,
+                        nesterov, 3, hyper)
+    compact = kernel_epoch(X, classes, np.empty(0), order, params, state, 0, layer_units, "relu", "log",
+                           solver, nesterov, 3, hyper)
+    for a, b in zip(full, compact):
+        assert_array_equal(a, b)
+    config = make_config("relu", "log", batch_size=3)
+    work = np.empty(k.workspace_size(layer_units, 3, layer_units[0]))
+    gradients = []
+    for targets, weights in ((Y, np.ones(8)), (classes, np.empty(0))):
+        grads = np.empty_like(params)
+        loss = k.loss_and_gradient(*k.kernel_input(X), k.read_only_view(targets), k.read_only_view(weights),
+                                   params, grads, np.empty_like(params), work, layer_units, config, hyper)
+        gradients.append((loss, grads))
+    assert gradients[0][0] == gradients[1][0]
+    assert_array_equal(gradients[0][1], gradients[1][1])
+
+
 # --------------------------------------------------------------------------
 # 6. Dropout
 # --------------------------------------------------------------------------
