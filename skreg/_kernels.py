@@ -662,19 +662,18 @@ N_STEP = 10
 
 
 @kernel
-def step_constants(params, values):
-    """The constants of a step as a tuple in the dtype of ``params``.
+def step_constants(values):
+    """The constants of a step as a tuple, from ``values`` of shape (N_STEP,)
+    indexed by the ``STEP_*`` constants.
 
-    ``values`` is a float64 array of shape (N_STEP,) indexed by the ``STEP_*``
-    constants. A float32 network then updates in float32 throughout, as
-    scikit-learn's NumPy code does, and twice as many of its parameters fit
-    in a vector register. A tuple, unlike an array, cannot alias the
-    parameters, so LLVM keeps its values in registers.
+    ``values`` has the dtype of the parameters: a float32 network then
+    updates in float32 throughout, as scikit-learn's NumPy code does, and
+    twice as many of its parameters fit in a vector register. A tuple, unlike
+    an array, cannot alias the parameters, so LLVM keeps its values in
+    registers.
     """
-    typed = np.empty(N_STEP, dtype=params.dtype)
-    typed[:] = values
-    return (typed[0], typed[1], typed[2], typed[3], typed[4], typed[5], typed[6], typed[7], typed[8],
-            typed[9])
+    return (values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7],
+            values[8], values[9])
 
 
 @kernel
@@ -692,15 +691,16 @@ def finish_gradient(params, grads, n_coefs, l2, weight_sum):
     ``(raw + l2 * W) / weight_sum``, intercepts ``raw / weight_sum``. The L1
     term is left to the optimizer.
     """
-    values = np.zeros(N_STEP)
+    values = np.zeros(N_STEP, dtype=params.dtype)
     values[STEP_WEIGHT_SUM] = weight_sum
-    for start, stop in ((0, n_coefs), (n_coefs, params.shape[0])):
-        values[STEP_L2] = l2 if start == 0 else 0.0
-        constants = step_constants(params, values)
-        part_params = params[start:stop]
-        part_grads = grads[start:stop]
-        for k in range(part_params.shape[0]):
-            part_grads[k] = penalised_gradient(part_grads[k], part_params[k], constants)
+    values[STEP_L2] = l2
+    with_l2 = step_constants(values)
+    values[STEP_L2] = 0.0
+    without = step_constants(values)
+    for k in range(n_coefs):
+        grads[k] = penalised_gradient(grads[k], params[k], with_l2)
+    for k in range(n_coefs, grads.shape[0]):
+        grads[k] = penalised_gradient(grads[k], params[k], without)
 
 
 @kernel
@@ -840,7 +840,7 @@ def optimizer_step(params, raw_grads, optimizer_state, n_coefs, weight_sum, adam
         adam_steps[0] += 1
         t = adam_steps[0]
         learning_rate = learning_rate * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
-    values = np.empty(N_STEP)
+    values = np.empty(N_STEP, dtype=params.dtype)
     values[STEP_LEARNING_RATE] = learning_rate
     values[STEP_MOMENTUM] = hyper[HYP_MOMENTUM]
     values[STEP_BETA_1] = beta_1
@@ -849,13 +849,19 @@ def optimizer_step(params, raw_grads, optimizer_state, n_coefs, weight_sum, adam
     values[STEP_ONE_MINUS_BETA_2] = 1.0 - beta_2
     values[STEP_EPSILON] = hyper[HYP_EPSILON]
     values[STEP_WEIGHT_SUM] = weight_sum
+    values[STEP_L2] = hyper[HYP_L2]
+    values[STEP_L1_PENALTY] = hyper[HYP_L1] / weight_sum
+    weights = step_constants(values)
+    values[STEP_L2] = 0.0
+    values[STEP_L1_PENALTY] = 0.0
+    intercepts = step_constants(values)
     nesterov = config[CFG_NESTEROV] != 0
-    for start, stop in ((0, n_coefs), (n_coefs, params.shape[0])):
-        is_weight = start == 0
-        values[STEP_L2] = hyper[HYP_L2] if is_weight else 0.0
-        values[STEP_L1_PENALTY] = hyper[HYP_L1] / weight_sum if is_weight else 0.0
-        step_part(params[start:stop], raw_grads[start:stop], optimizer_state[0][start:stop],
-                  optimizer_state[1][start:stop], step_constants(params, values), adam, nesterov)
+    first, second = optimizer_state[0], optimizer_state[1]
+    n = n_coefs
+    # Weights and intercepts as separate views: loops over a view start at 0,
+    # which LLVM needs to see to vectorise them.
+    step_part(params[:n], raw_grads[:n], first[:n], second[:n], weights, adam, nesterov)
+    step_part(params[n:], raw_grads[n:], first[n:], second[n:], intercepts, adam, nesterov)
 
 
 # --------------------------------------------------------------------------
@@ -971,7 +977,10 @@ def run_epoch(
     n_hidden_units = 0
     for i in range(1, layer_units.shape[0] - 1):
         n_hidden_units += layer_units[i]
-    keep_mask = np.empty(batch_size * n_hidden_units if np.any(dropout > 0.0) else 0, dtype=np.uint8)
+    with_dropout = False
+    for rate in dropout:
+        with_dropout = with_dropout or rate > 0.0
+    keep_mask = np.empty(batch_size * n_hidden_units if with_dropout else 0, dtype=np.uint8)
     loss_sum = 0.0
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)

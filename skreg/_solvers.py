@@ -181,9 +181,9 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
             stratify=Y_stratify,
         )
         X_val = X[val_idx]
+        n_train = train_idx.shape[0]
     else:
-        train_idx = np.arange(n_samples)
-    n_train = train_idx.shape[0]
+        n_train = n_samples
 
     if est.batch_size == "auto":
         batch_size = min(200, n_train)
@@ -234,7 +234,8 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
             X_csr=X_csr,
             Y=k.read_only_view(Y),
             sample_weight=k.kernel_sample_weight(sample_weight, params.dtype),
-            sample_order=train_idx[positions],
+            # Without a validation split, positions are the rows themselves.
+            sample_order=train_idx[positions] if est.early_stopping else positions,
             params=params,
             grads=grads,
             optimizer_state=optimizer_state,
