@@ -284,7 +284,9 @@ def input_product(X, X_csr, rows, coef, out):
     """
     data, indices, indptr = X_csr
     if indptr.shape[0] == 0:
-        np.dot(X, coef, out)
+        if X.shape[0] == rows.shape[0]:
+            np.dot(X, coef, out)
+        # else: a dense X without rows; the caller wrote the product into out.
         return
     out[:] = 0.0
     for i in range(rows.shape[0]):
@@ -450,6 +452,9 @@ def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, act
     Parameters
     ----------
     X, X_csr : the input pair (see the module docstring)
+        Or, for prediction, a dense ``X`` without rows and an empty
+        ``X_csr``: the caller has already written the rows' product with the
+        first layer's coefficients into the first block of ``activations``.
     rows : ndarray of shape (n_rows,), int64
         Rows of the sparse matrix in use; only its length matters for dense X.
     params : ndarray of shape (n_params,)
@@ -1093,7 +1098,14 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
         n_units += layer_units[i]
     capacity = max(1, min(chunk_size, n_samples))
     activations = np.empty(capacity * n_units, dtype=params.dtype)
-    x_buffer = np.empty(capacity * n_in if dense else 0, dtype=params.dtype)
+    # Dense rows are read in place: the chunk's first-layer product is taken
+    # here, and forward gets an X without rows (it may not see the read-only
+    # input itself, which would compile it a second time).
+    no_rows = np.empty((0, n_in), dtype=params.dtype)
+    # The first layer's coefficients and output block both start at offset 0
+    # (sliced here: a literal layer 0 would compile the helpers again).
+    n_first = layer_units[1]
+    first_coef = params[: n_in * n_first].reshape((n_in, n_first))
     no_keep_mask = np.empty(0, dtype=np.uint8)
     no_dropout = np.zeros(layer_units.shape[0] - 2)
     unused_rng = np.zeros(1, dtype=np.uint64)
@@ -1101,10 +1113,9 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
     for start in range(0, n_samples, capacity):
         stop = min(start + capacity, n_samples)
         rows = np.arange(start, stop)
-        x_rows = stop - start if dense else 0
-        X_batch = x_buffer[: x_rows * n_in].reshape((x_rows, n_in))
-        gather_input_rows(X, rows, X_batch)
+        if dense:
+            np.dot(X[start:stop], first_coef, activations[: (stop - start) * n_first].reshape((stop - start, n_first)))
         output[start:stop] = forward(
-            X_batch, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, no_keep_mask
+            no_rows, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, no_keep_mask
         )
     return output
