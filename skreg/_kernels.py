@@ -781,8 +781,9 @@ def step_part(params, raw_grads, first_state, second_state, constants, adam, nes
     With L1 (``constants[STEP_L1_PENALTY] > 0``) the OWL-QN pseudo-gradient
     replaces the gradient, so L1 gets momentum's or Adam's per-weight scaling
     like the data gradient, and :func:`clip_to_orthant` puts a step across
-    zero on exactly 0 (resetting an SGD velocity). Without L1 each loop is
-    branch-free, so LLVM vectorises it.
+    zero on exactly 0 (resetting an SGD velocity; with momentum 0 this is the
+    soft-threshold step of proximal gradient descent, clipped at zero).
+    Without L1 each loop is branch-free, so LLVM vectorises it.
     """
     l1_penalty = constants[STEP_L1_PENALTY]
     if l1_penalty > 0:

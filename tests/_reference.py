@@ -261,7 +261,7 @@ def l1_pseudo_gradient(w, g, penalty):
 
 
 def sgd_l1_update(params, grads, velocity, n_coefs, learning_rate, momentum, nesterov, penalty):
-    """SGD step with L1 as ``skreg._kernels.sgd_step`` documents it.
+    """SGD step with L1 as ``skreg._kernels.step_part`` documents it.
 
     For the first ``n_coefs`` entries (weights) the pseudo-gradient replaces
     the gradient in scikit-learn's momentum step; a weight may stay in its own
