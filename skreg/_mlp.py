@@ -631,16 +631,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     f"in the previous call to fit. Previously got {self.classes_}, "
                     f"`y` has {seen}"
                 )
-        n_outputs = len(binarizer.classes_) if binarizer.y_type_ == "multiclass" else None
-        if n_outputs is not None:
+        # scikit-learn stratifies the validation split only when the encoded
+        # target has one column (binary y); multiclass and multi-label splits
+        # are plain random ones. Kept so that the same seed gives its split.
+        if binarizer.y_type_ == "multiclass":
             # Class indices, not one-hot rows: n_classes times less memory
             # (the compact targets of skreg._kernels).
             Y = np.searchsorted(binarizer.classes_, y).astype(X.dtype).reshape(-1, 1)
-            # scikit-learn stratifies the validation split only when the
-            # encoded target has one column (binary y); multiclass and
-            # multi-label splits are plain random ones. Kept so that the same
-            # seed gives its split.
-            return X, Y, n_outputs, None, binarizer
+            return X, Y, len(binarizer.classes_), None, binarizer
         Y_bool = binarizer.transform(y).astype(bool)
         Y_stratify = Y_bool if Y_bool.shape[1] == 1 else None
         return X, np.ascontiguousarray(Y_bool, dtype=X.dtype), Y_bool.shape[1], Y_stratify, binarizer
