@@ -663,29 +663,31 @@ STEP_EPSILON = 6
 STEP_L2 = 7
 STEP_WEIGHT_SUM = 8
 STEP_L1_PENALTY = 9
-N_STEP = 10
 
 
 @kernel
-def step_constants(values):
-    """The constants of a step as a tuple, from ``values`` of shape (N_STEP,)
-    indexed by the ``STEP_*`` constants.
+def step_constants(params, hyper, learning_rate, weight_sum, l2, l1_penalty):
+    """The constants of a step, a tuple indexed by the ``STEP_*`` constants.
 
-    ``values`` has the dtype of the parameters: a float32 network then
+    Every value is cast to the dtype of ``params``: a float32 network then
     updates in float32 throughout, as scikit-learn's NumPy code does, and
     twice as many of its parameters fit in a vector register. A tuple, unlike
     an array, cannot alias the parameters, so LLVM keeps its values in
     registers.
     """
-    return (values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7],
-            values[8], values[9])
+    to_dtype = params.dtype.type
+    beta_1 = hyper[HYP_BETA_1]
+    beta_2 = hyper[HYP_BETA_2]
+    return (to_dtype(learning_rate), to_dtype(hyper[HYP_MOMENTUM]), to_dtype(beta_1),
+            to_dtype(1.0 - beta_1), to_dtype(beta_2), to_dtype(1.0 - beta_2),
+            to_dtype(hyper[HYP_EPSILON]), to_dtype(l2), to_dtype(weight_sum), to_dtype(l1_penalty))
 
 
 @kernel
-def penalised_gradient(raw, w, constants):
+def penalised_gradient(raw, w, l2, weight_sum):
     """A weight's gradient of (data loss + L2 penalty) / weight_sum from its raw
     sum, in scikit-learn's order of operations."""
-    return (raw + constants[STEP_L2] * w) / constants[STEP_WEIGHT_SUM]
+    return (raw + l2 * w) / weight_sum
 
 
 @kernel
@@ -696,16 +698,14 @@ def finish_gradient(params, grads, n_coefs, l2, weight_sum):
     ``(raw + l2 * W) / weight_sum``, intercepts ``raw / weight_sum``. The L1
     term is left to the optimizer.
     """
-    values = np.zeros(N_STEP, dtype=params.dtype)
-    values[STEP_WEIGHT_SUM] = weight_sum
-    values[STEP_L2] = l2
-    with_l2 = step_constants(values)
-    values[STEP_L2] = 0.0
-    without = step_constants(values)
+    to_dtype = params.dtype.type
+    weight_sum = to_dtype(weight_sum)
+    weight_l2 = to_dtype(l2)
+    no_l2 = to_dtype(0.0)
     for k in range(n_coefs):
-        grads[k] = penalised_gradient(grads[k], params[k], with_l2)
+        grads[k] = penalised_gradient(grads[k], params[k], weight_l2, weight_sum)
     for k in range(n_coefs, grads.shape[0]):
-        grads[k] = penalised_gradient(grads[k], params[k], without)
+        grads[k] = penalised_gradient(grads[k], params[k], no_l2, weight_sum)
 
 
 @kernel
@@ -789,7 +789,7 @@ def step_part(params, raw_grads, first_state, second_state, constants, adam, nes
     if l1_penalty > 0:
         for k in range(params.shape[0]):
             w = params[k]
-            g = l1_pseudo_gradient(w, penalised_gradient(raw_grads[k], w, constants), l1_penalty)
+            g = l1_pseudo_gradient(w, penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]), l1_penalty)
             if adam:
                 updated, first_state[k], second_state[k] = adam_update(
                     w, g, first_state[k], second_state[k], constants)
@@ -803,13 +803,13 @@ def step_part(params, raw_grads, first_state, second_state, constants, adam, nes
         for k in range(params.shape[0]):
             w = params[k]
             params[k], first_state[k], second_state[k] = adam_update(
-                w, penalised_gradient(raw_grads[k], w, constants), first_state[k], second_state[k],
+                w, penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]), first_state[k], second_state[k],
                 constants)
     else:
         for k in range(params.shape[0]):
             w = params[k]
             params[k], first_state[k] = momentum_update(
-                w, penalised_gradient(raw_grads[k], w, constants), first_state[k], constants, nesterov)
+                w, penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]), first_state[k], constants, nesterov)
 
 
 @kernel
@@ -839,28 +839,15 @@ def optimizer_step(params, raw_grads, optimizer_state, n_coefs, weight_sum, adam
         The L1 penalty of the step is ``hyper[HYP_L1] / weight_sum``.
     """
     adam = config[CFG_SOLVER] == SOLVER_ADAM
-    beta_1 = hyper[HYP_BETA_1]
-    beta_2 = hyper[HYP_BETA_2]
     learning_rate = hyper[HYP_LEARNING_RATE]
     if adam:
         adam_steps[0] += 1
         t = adam_steps[0]
-        learning_rate = learning_rate * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
-    values = np.empty(N_STEP, dtype=params.dtype)
-    values[STEP_LEARNING_RATE] = learning_rate
-    values[STEP_MOMENTUM] = hyper[HYP_MOMENTUM]
-    values[STEP_BETA_1] = beta_1
-    values[STEP_ONE_MINUS_BETA_1] = 1.0 - beta_1
-    values[STEP_BETA_2] = beta_2
-    values[STEP_ONE_MINUS_BETA_2] = 1.0 - beta_2
-    values[STEP_EPSILON] = hyper[HYP_EPSILON]
-    values[STEP_WEIGHT_SUM] = weight_sum
-    values[STEP_L2] = hyper[HYP_L2]
-    values[STEP_L1_PENALTY] = hyper[HYP_L1] / weight_sum
-    weights = step_constants(values)
-    values[STEP_L2] = 0.0
-    values[STEP_L1_PENALTY] = 0.0
-    intercepts = step_constants(values)
+        learning_rate = (learning_rate * math.sqrt(1.0 - hyper[HYP_BETA_2]**t)
+                         / (1.0 - hyper[HYP_BETA_1]**t))
+    weights = step_constants(params, hyper, learning_rate, weight_sum, hyper[HYP_L2],
+                             hyper[HYP_L1] / weight_sum)
+    intercepts = step_constants(params, hyper, learning_rate, weight_sum, 0.0, 0.0)
     nesterov = config[CFG_NESTEROV] != 0
     first, second = optimizer_state[0], optimizer_state[1]
     n = n_coefs

@@ -218,6 +218,8 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
         adam_steps = np.zeros(1, dtype=np.int64)
         learning_rate = float(est.learning_rate_init)
     X_dense, X_csr = k.kernel_input(X)
+    Y_kernel = k.read_only_view(Y)
+    weight_kernel = k.kernel_sample_weight(sample_weight, params.dtype)
     gathered_features = 0 if sp.issparse(X) else X.shape[1]
     work = np.empty(k.workspace_size(layer_units, batch_size, gathered_features), dtype=params.dtype)
     positions = np.arange(n_train)
@@ -232,8 +234,8 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
         loss_sum = k.run_epoch(
             X=X_dense,
             X_csr=X_csr,
-            Y=k.read_only_view(Y),
-            sample_weight=k.kernel_sample_weight(sample_weight, params.dtype),
+            Y=Y_kernel,
+            sample_weight=weight_kernel,
             # Without a validation split, positions are the rows themselves.
             sample_order=train_idx[positions] if est.early_stopping else positions,
             params=params,
@@ -321,6 +323,8 @@ def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
     grads = np.empty_like(params)
     grad_scratch = np.empty_like(params)
     X_dense, X_csr = k.kernel_input(X)
+    Y_kernel = k.read_only_view(Y)
+    weight_kernel = k.kernel_sample_weight(sample_weight, params.dtype)
     chunk_size = min(LBFGS_CHUNK_ROWS, X.shape[0])
     config = config.copy()
     config[k.CFG_BATCH_SIZE] = chunk_size
@@ -332,8 +336,8 @@ def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
         loss = k.loss_and_gradient(
             X=X_dense,
             X_csr=X_csr,
-            Y=k.read_only_view(Y),
-            sample_weight=k.kernel_sample_weight(sample_weight, params.dtype),
+            Y=Y_kernel,
+            sample_weight=weight_kernel,
             params=params,
             grads=grads,
             grad_scratch=grad_scratch,
