@@ -24,12 +24,13 @@ def _import_pyplot(caller_name):
 
 
 class TrainingCurveDisplay:
-    """Training loss, validation score and best epoch of a fitted MLP.
+    """Training loss, validation loss and score, and best epoch of a fitted MLP.
 
-    The loss of every epoch is drawn on the left axis; with early stopping,
-    the validation score of every epoch is drawn on a second (right) axis and
-    the best epoch, whose weights the model keeps, is marked by a vertical
-    line.
+    The training loss of every epoch is drawn on the left axis; with early
+    stopping, the validation loss joins it there (where the two curves part,
+    the model starts to overfit), the validation score of every epoch is
+    drawn on a second (right) axis and the best epoch, whose weights the
+    model keeps, is marked by a vertical line.
 
     Create one with :meth:`from_estimator`; the constructor only stores
     curves that were already computed. Plotting needs matplotlib (install
@@ -43,6 +44,10 @@ class TrainingCurveDisplay:
     validation_scores : array-like of shape (n_epochs,), default=None
         Validation score of each epoch, as in ``validation_scores_``; None
         draws no second axis.
+
+    validation_loss_curve : array-like of shape (n_epochs,), default=None
+        Validation loss of each epoch, as in skreg's
+        ``validation_loss_curve_``, drawn on the loss axis; None draws none.
 
     best_epoch : int, default=None
         1-based epoch to mark, usually the one whose weights early stopping
@@ -72,6 +77,9 @@ class TrainingCurveDisplay:
     validation_line_ : matplotlib Line2D or None
         The validation-score curve, or None.
 
+    validation_loss_line_ : matplotlib Line2D or None
+        The validation-loss curve, or None.
+
     best_epoch_line_ : matplotlib Line2D or None
         The vertical line at the best epoch, or None.
 
@@ -91,7 +99,7 @@ class TrainingCurveDisplay:
     >>> display.best_epoch == clf.validation_scores_.index(clf.best_validation_score_) + 1
     True
     >>> [line.get_label() for line in display.ax_.get_legend().get_lines()]
-    ['training loss', 'validation accuracy', 'best epoch (43)']
+    ['training loss', 'validation loss', 'validation accuracy', 'best epoch (43)']
     """
 
     def __init__(
@@ -99,17 +107,20 @@ class TrainingCurveDisplay:
         *,
         loss_curve,
         validation_scores=None,
+        validation_loss_curve=None,
         best_epoch=None,
         estimator_name=None,
         score_name="validation score",
     ):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
+        self.validation_loss_curve = validation_loss_curve
         self.best_epoch = best_epoch
         self.estimator_name = estimator_name
         self.score_name = score_name
 
-    def plot(self, ax=None, *, name=None, loss_kw=None, validation_kw=None, best_epoch_kw=None):
+    def plot(self, ax=None, *, name=None, loss_kw=None, validation_kw=None, best_epoch_kw=None,
+             validation_loss_kw=None):
         """Draw the curves.
 
         Parameters
@@ -130,6 +141,9 @@ class TrainingCurveDisplay:
         best_epoch_kw : dict, default=None
             Keyword arguments for the best epoch's ``ax.axvline``.
 
+        validation_loss_kw : dict, default=None
+            Keyword arguments for the validation loss curve's ``ax.plot``.
+
         Returns
         -------
         display : TrainingCurveDisplay
@@ -148,6 +162,17 @@ class TrainingCurveDisplay:
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss")
         lines = [self.loss_line_]
+
+        self.validation_loss_line_ = None
+        if self.validation_loss_curve is not None:
+            validation_loss = np.asarray(self.validation_loss_curve, dtype=np.float64)
+            (self.validation_loss_line_,) = ax.plot(
+                np.arange(1, validation_loss.shape[0] + 1),
+                validation_loss,
+                **{"color": "C3", "label": "validation loss", **(validation_loss_kw or {})},
+            )
+            ax.set_ylabel("loss")
+            lines.append(self.validation_loss_line_)
 
         self.validation_ax_ = None
         self.validation_line_ = None
@@ -195,7 +220,8 @@ class TrainingCurveDisplay:
 
     @classmethod
     def from_estimator(
-        cls, estimator, *, ax=None, name=None, loss_kw=None, validation_kw=None, best_epoch_kw=None
+        cls, estimator, *, ax=None, name=None, loss_kw=None, validation_kw=None, best_epoch_kw=None,
+        validation_loss_kw=None,
     ):
         """Plot the training history of a fitted MLP.
 
@@ -223,6 +249,9 @@ class TrainingCurveDisplay:
 
         best_epoch_kw : dict, default=None
             Keyword arguments for the best epoch's ``ax.axvline``.
+
+        validation_loss_kw : dict, default=None
+            Keyword arguments for the validation loss curve's ``ax.plot``.
 
         Returns
         -------
@@ -254,14 +283,27 @@ class TrainingCurveDisplay:
             # A NaN score (diverged epoch) is never the best one in training.
             if np.any(np.isfinite(scores)):
                 best_epoch = int(np.nanargmax(scores)) + 1
-        score_name = "validation accuracy" if is_classifier(estimator) else "validation R²"
         display = cls(
             loss_curve=loss_curve,
             validation_scores=validation_scores,
+            validation_loss_curve=getattr(estimator, "validation_loss_curve_", None),
             best_epoch=best_epoch,
             estimator_name=name,
-            score_name=score_name,
+            score_name=_score_name(estimator),
         )
         return display.plot(
-            ax=ax, loss_kw=loss_kw, validation_kw=validation_kw, best_epoch_kw=best_epoch_kw
+            ax=ax, loss_kw=loss_kw, validation_kw=validation_kw, best_epoch_kw=best_epoch_kw,
+            validation_loss_kw=validation_loss_kw,
         )
+
+
+def _score_name(estimator):
+    """The label of the validation-score axis: what ``scoring`` scored."""
+    scoring = getattr(estimator, "scoring", None)
+    if scoring is None:
+        return "validation accuracy" if is_classifier(estimator) else "validation R²"
+    if scoring == "loss":
+        return "validation score (negative loss)"
+    if isinstance(scoring, str):
+        return f"validation {scoring}"
+    return "validation score"

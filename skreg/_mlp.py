@@ -1,20 +1,36 @@
 """Multilayer-perceptron estimators with L1, L2, dropout and early stopping."""
 
+import copy
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names, r2_score
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import check_array, check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _kernels as k
-from ._solvers import Progress, fit_lbfgs, fit_stochastic, initial_parameters, pack, predict, unpack
+from ._solvers import (
+    Network,
+    Progress,
+    TrainingData,
+    ValidationData,
+    fit_lbfgs,
+    fit_stochastic,
+    full_targets,
+    initial_parameters,
+    pack,
+    predict,
+    unpack,
+    validation_split,
+)
 
 _INPUT_METADATA = ("n_features_in_", "feature_names_in_")
 
@@ -98,14 +114,28 @@ _PARAMETERS_DOC = """
         Whether 'sgd' uses Nesterov's momentum.
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data, score it after
-        every epoch ('sgd', 'adam'), stop when the score has not improved by
-        ``tol`` for ``n_iter_no_change`` epochs, and keep the weights of the
-        best-scoring epoch. As in scikit-learn, the split is stratified for
-        binary targets only.
+        Score validation data after every epoch ('sgd', 'adam'), stop when
+        the score has not improved by ``tol`` for ``n_iter_no_change``
+        epochs, and keep the weights of the best-scoring epoch. The
+        validation data is the ``X_val, y_val`` passed to ``fit``, or else
+        ``validation_fraction`` of the training data held out (as in
+        scikit-learn, a split stratified for binary targets only). A diverging
+        run (non-finite training loss) stops, scores NaN for that epoch and
+        keeps the best epoch's weights, with a ConvergenceWarning.
 
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+        Share of the training data held out for early stopping when ``fit``
+        gets no ``X_val``.
+
+    scoring : str, callable or None, default=None
+        What early stopping scores on the validation data (higher is
+        better): None for the estimator's ``score`` (accuracy or R², as in
+        scikit-learn's MLP); ``'loss'`` for the negated validation data loss
+        (the training objective without its penalties, as
+        HistGradientBoosting's ``'loss'``); or any scorer name or callable
+        that :func:`sklearn.metrics.check_scoring` accepts, such as
+        ``'neg_log_loss'``, ``'roc_auc'`` or ``'neg_mean_squared_error'``.
+        Unused without early stopping.
 
     beta_1 : float, default=0.9
         Decay rate of Adam's first-moment estimate, in [0, 1).
@@ -136,10 +166,18 @@ _ATTRIBUTES_DOC = """
         Loss of every epoch ('sgd' and 'adam' only).
 
     validation_scores_ : list of float or None
-        Validation score of every epoch with early stopping, else None.
+        Validation score of every epoch with early stopping, else None: the
+        ``scoring`` in use, higher is better (with ``scoring='loss'``, the
+        negated validation loss). NaN for an epoch whose network output is
+        not finite.
 
     best_validation_score_ : float or None
         Best validation score with early stopping, else None.
+
+    validation_loss_curve_ : list of float or None
+        Validation data loss of every epoch with early stopping (the loss of
+        ``loss_curve_`` without the penalties, weighted by the validation
+        sample weights), else None.
 
     t_ : int
         Number of training samples seen.
@@ -235,6 +273,32 @@ def _fill_docstring(cls):
     }
     return cls
 
+def _kernel_sample_weight(sample_weight, dtype):
+    """Checked float64 sample weights as the kernels take them: C-contiguous
+    in the model's ``dtype``, and None stays None (unit weights need no array;
+    see skreg._kernels)."""
+    if sample_weight is None:
+        return None
+    sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
+    if not np.any(sample_weight > 0):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sample_weight
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """The training targets: ``y`` as validated (labels, or real targets),
+    the kernels' compact ``Y`` (see skreg._kernels), the number of output
+    units, the labels to stratify an early-stopping split by (or None) and
+    the classifier's LabelBinarizer (None for the regressor)."""
+
+    y: object
+    Y: np.ndarray
+    n_outputs: int
+    stratify: np.ndarray | None
+    encoder: LabelBinarizer | None
+
+
 _OUTPUT_ACTIVATIONS = {
     k.LOSS_SQUARED_ERROR: "identity",
     k.LOSS_LOG: "softmax",
@@ -267,6 +331,7 @@ class _BaseMLP(BaseEstimator):
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "scoring": [StrOptions({"loss", *get_scorer_names()}), callable, None],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
@@ -297,6 +362,7 @@ class _BaseMLP(BaseEstimator):
         nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -323,6 +389,7 @@ class _BaseMLP(BaseEstimator):
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -330,7 +397,7 @@ class _BaseMLP(BaseEstimator):
         self.max_fun = max_fun
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit the model to data matrix X and targets y.
 
         Parameters
@@ -343,6 +410,18 @@ class _BaseMLP(BaseEstimator):
             or real targets (regressor).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights; ``None`` weighs every sample 1.
+        X_val : array-like of shape (n_val, n_features), default=None
+            Validation data for early stopping, which then scores it instead
+            of holding out ``validation_fraction`` of ``X``: all of ``X``
+            trains. Requires ``early_stopping=True`` and ``y_val``. In a
+            :class:`~sklearn.pipeline.Pipeline`,
+            ``Pipeline(..., transform_input=["X_val"])`` transforms it like
+            ``X`` (with metadata routing enabled and
+            ``set_fit_request(X_val=True, y_val=True)``).
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples; ``None`` weighs each 1.
 
         Returns
         -------
@@ -352,8 +431,10 @@ class _BaseMLP(BaseEstimator):
         Raises
         ------
         ValueError
-            If training diverges (non-finite loss or weights); the message
-            suggests a remedy and a previously fitted model is left as it was.
+            If training diverges (non-finite loss or weights) without early
+            stopping, or before early stopping has a best epoch to keep; the
+            message suggests a remedy and a previously fitted model is left
+            as it was.
 
         Notes
         -----
@@ -361,7 +442,8 @@ class _BaseMLP(BaseEstimator):
         which propagates), leaves the estimator exactly as it was before the
         call: unfitted, or with its previous fit.
         """
-        return self._fit_keeping_input_metadata(X, y, sample_weight)
+        validation = (X_val, y_val, sample_weight_val)
+        return self._fit_keeping_input_metadata(X, y, sample_weight, validation=validation)
 
     def _fit_keeping_input_metadata(self, X, y, sample_weight, **fit_options):
         # validate_data(reset=True) records the input's shape and names
@@ -419,26 +501,51 @@ class _BaseMLP(BaseEstimator):
                 "minibatches. Use solver='adam' or 'sgd'."
             )
 
-    def _fit(self, X, y, sample_weight, incremental=False, classes=None):
+    def _check_validation_arguments(self, X_val, y_val, sample_weight_val):
+        """HistGradientBoosting's rules for the validation data of ``fit``."""
+        if X_val is None and y_val is None:
+            if sample_weight_val is not None:
+                raise ValueError("sample_weight_val is provided, but X_val and y_val were not provided.")
+            return
+        if y_val is None:
+            raise ValueError("X_val is provided, but y_val was not provided.")
+        if X_val is None:
+            raise ValueError("y_val is provided, but X_val was not provided.")
+        if not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val are passed to fit while at the same time early_stopping "
+                "is False. When passing X_val and y_val to fit, early_stopping should be "
+                "set to True."
+            )
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "X_val and y_val are for early stopping, which solver='lbfgs' does not "
+                "do. Use solver='adam' or 'sgd'."
+            )
+
+    def _fit(self, X, y, sample_weight, incremental=False, classes=None, validation=(None, None, None)):
         hidden_sizes = self._hidden_sizes()
         dropout = self._dropout_rates(len(hidden_sizes))
         self._check_solver_supports(dropout)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
+        self._check_validation_arguments(*validation)
         continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
-        X, Y, n_outputs, Y_stratify, encoder = self._validate_training_data(
+        X, targets = self._validate_training_data(
             X, y, reset=not continuing, incremental=incremental, classes=classes
         )
-        loss_code = self._loss_code(encoder)
+        loss_code = self._loss_code(targets.encoder)
         dtype = X.dtype
         if sample_weight is not None:
-            # None stays None: unit weights need no array (see skreg._kernels).
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
-            if not np.any(sample_weight > 0):
-                raise ValueError("Sample weights must contain at least one non-zero number.")
-            sample_weight = np.ascontiguousarray(sample_weight)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        class_weight = self._class_sample_weight(targets, sample_weight, incremental)
+        if class_weight is not None:
+            sample_weight = class_weight if sample_weight is None else sample_weight * class_weight
+        sample_weight = _kernel_sample_weight(sample_weight, dtype)
 
-        layer_units = np.array([X.shape[1], *hidden_sizes, n_outputs], dtype=np.int64)
+        layer_units = np.array([X.shape[1], *hidden_sizes, targets.n_outputs], dtype=np.int64)
         random_state = check_random_state(self.random_state)
         if continuing:
             if [c.shape for c in self.coefs_] != [
@@ -469,20 +576,22 @@ class _BaseMLP(BaseEstimator):
         hyper[k.HYP_L2] = self.l2
         hyper[k.HYP_L1] = self.l1
         hyper[k.HYP_PROBA_EPS] = np.finfo(dtype).eps
+        network = Network(layer_units=layer_units, config=config, hyper=hyper, dropout=dropout)
+        training = TrainingData(X=X, Y=targets.Y, sample_weight=sample_weight, rows=np.arange(X.shape[0]))
 
         if self.solver == "lbfgs":
-            params, n_iter, loss = fit_lbfgs(self, X, Y, sample_weight, params, layer_units, config, hyper)
+            params, n_iter, loss = fit_lbfgs(self, training, network, params)
             fitted = {"loss_": loss, "n_iter_": n_iter}
             if not continuing:
                 fitted["t_"] = 0
         else:
-            def score_validation(output, rows):
-                weights = None if sample_weight is None else sample_weight[rows]
-                return self._score_output(output, Y[rows], weights, encoder)
-
+            validation_data = None
+            if self.early_stopping:
+                training, validation_data = self._early_stopping_data(
+                    training, targets, validation, params, network, random_state
+                )
             result = fit_stochastic(
-                self, X, Y, Y_stratify, sample_weight, params, layer_units, config, hyper,
-                dropout, random_state, progress, score_validation, incremental,
+                self, training, validation_data, network, params, random_state, progress, incremental
             )
             params, progress = result.params, result.progress
             fitted = {
@@ -491,6 +600,7 @@ class _BaseMLP(BaseEstimator):
                 "t_": progress.t,
                 "loss_curve_": progress.loss_curve,
                 "validation_scores_": progress.validation_scores,
+                "validation_loss_curve_": progress.validation_loss_curve,
                 "best_loss_": progress.best_loss,
                 "best_validation_score_": progress.best_validation_score,
                 "_training_state": {
@@ -504,18 +614,104 @@ class _BaseMLP(BaseEstimator):
             }
 
         # Commit only now: an error above leaves a previous fit untouched.
-        if not continuing:
-            self._commit_targets(encoder)
-        self.coefs_, self.intercepts_ = unpack(params, layer_units)
-        self.n_layers_ = len(layer_units)
-        self.n_outputs_ = int(layer_units[-1])
-        self.out_activation_ = _OUTPUT_ACTIVATIONS[loss_code]
+        self._set_network(params, layer_units, loss_code, targets.encoder)
         for name, value in fitted.items():
             setattr(self, name, value)
         first_layer = np.abs(self.coefs_[0]).sum(axis=1, dtype=np.float64)
         total = first_layer.sum()
         self.feature_importances_ = first_layer / total if total > 0 else first_layer
         return self
+
+    def _set_network(self, params, layer_units, loss_code, encoder):
+        """Set the fitted network: ``coefs_`` and ``intercepts_`` as views
+        into ``params``, the target encoding and the layer attributes."""
+        self._commit_targets(encoder)
+        self.coefs_, self.intercepts_ = unpack(params, layer_units)
+        self.n_layers_ = len(layer_units)
+        self.n_outputs_ = int(layer_units[-1])
+        self.out_activation_ = _OUTPUT_ACTIVATIONS[loss_code]
+
+    def _early_stopping_data(self, training, targets, validation, params, network, random_state):
+        """The training data left to train and the :class:`ValidationData`
+        early stopping scores: the ``(X_val, y_val, sample_weight_val)`` of
+        ``fit``, or else a ``validation_fraction`` split of the training data."""
+        X_val, y_val, sample_weight_val = validation
+        if X_val is None:
+            training_rows, validation_rows = validation_split(
+                training.X.shape[0], self.validation_fraction, targets.stratify, random_state
+            )
+            X_val = training.X[validation_rows]
+            Y_val = training.Y[validation_rows]
+            y_val = targets.y[validation_rows]
+            if training.sample_weight is not None:
+                sample_weight_val = training.sample_weight[validation_rows]
+            training = replace(training, rows=training_rows)
+        else:
+            X_val, y_val, Y_val, sample_weight_val = self._validate_validation_data(
+                X_val, y_val, sample_weight_val, training.X.dtype, targets
+            )
+        score = self._validation_score(
+            X_val, y_val, Y_val, sample_weight_val, targets.encoder, params, network
+        )
+        if sample_weight_val is None:
+            sample_weight_val = np.ones(X_val.shape[0], dtype=training.X.dtype)
+        validation_data = ValidationData(
+            X=X_val,
+            Y=full_targets(Y_val, int(network.layer_units[-1])),
+            sample_weight=sample_weight_val,
+            score=score,
+        )
+        return training, validation_data
+
+    def _validate_validation_data(self, X_val, y_val, sample_weight_val, dtype, targets):
+        """``X_val``, ``y_val`` (checked), its compact targets and the checked
+        ``sample_weight_val``, validated as the training data is; every error
+        names the argument."""
+        try:
+            X_val = validate_data(
+                self, X_val, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False
+            )
+        except ValueError as error:
+            raise ValueError(f"Invalid X_val: {error}") from error
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} sample; early stopping needs at least 2 "
+                "validation samples."
+            )
+        X_val = X_val.astype(dtype, copy=False) if sp.issparse(X_val) else np.ascontiguousarray(X_val, dtype=dtype)
+        y_val, Y_val = self._validation_targets(y_val, targets, dtype)
+        if Y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(f"y_val has {Y_val.shape[0]} samples, but X_val has {X_val.shape[0]}.")
+        if sample_weight_val is not None:
+            try:
+                sample_weight_val = _kernel_sample_weight(
+                    _check_sample_weight(sample_weight_val, X_val, ensure_non_negative=True), dtype
+                )
+            except ValueError as error:
+                raise ValueError(f"Invalid sample_weight_val: {error}") from error
+        return X_val, y_val, Y_val, sample_weight_val
+
+    def _validation_score(self, X_val, y_val, Y_val, sample_weight_val, encoder, params, network):
+        """The ``score(output, loss)`` of :class:`ValidationData` for
+        ``self.scoring``."""
+        if self.scoring is None:
+            return lambda output, loss: self._score_output(output, Y_val, sample_weight_val, encoder)
+        if self.scoring == "loss":
+            return lambda output, loss: -loss
+        scorer = check_scoring(self, self.scoring)
+        # Training updates ``params`` in place, so this copy's coefs_ (views
+        # into it) are always the current epoch's network. The scorer gets
+        # validated arrays, without the column names of a DataFrame.
+        model = copy.copy(self)
+        model.__dict__.pop("feature_names_in_", None)
+        model._set_network(params, network.layer_units, int(network.config[k.CFG_LOSS]), encoder)
+        weights = {} if sample_weight_val is None else {"sample_weight": sample_weight_val}
+        return lambda output, loss: float(scorer(model, X_val, y_val, **weights))
+
+    def _class_sample_weight(self, targets, sample_weight, incremental):
+        """Each training sample's class weight (float64), or None; see
+        MLPClassifier."""
+        return None
 
     def _progress(self):
         """The training state a warm-started fit or partial_fit continues."""
@@ -525,6 +721,7 @@ class _BaseMLP(BaseEstimator):
             t=self.t_,
             loss_curve=self.loss_curve_,
             validation_scores=self.validation_scores_,
+            validation_loss_curve=self.validation_loss_curve_,
             best_loss=self.best_loss_,
             best_validation_score=self.best_validation_score_,
             **self._training_state,
@@ -570,6 +767,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ----------
 %(parameters)s
 
+    class_weight : dict, list of dict, 'balanced' or None, default=None
+        Weights of the classes, multiplying ``sample_weight``, with
+        scikit-learn's semantics (:func:`~sklearn.utils.class_weight.compute_sample_weight`):
+        a dict ``{label: weight}`` (unlisted classes weigh 1); for
+        multi-label targets a list of such dicts, one per label column with
+        keys 0 and 1 (as scikit-learn's forests), the product over columns;
+        or 'balanced', ``n_samples / (n_classes * np.bincount(y))`` from the
+        training labels, their counts weighted by ``sample_weight`` when it
+        is given (as scikit-learn 1.9's LogisticRegression counts them), so
+        that a weight of 2 still trains as a repeated row. A fit with
+        ``class_weight`` trains exactly as one with the equivalent
+        ``sample_weight``. As in HistGradientBoosting, an early-stopping split
+        of the training data keeps its class weights, while an ``X_val``
+        passed to ``fit`` is weighted by ``sample_weight_val`` alone.
+        ``partial_fit`` takes a dict (over the classes declared in its first
+        call) and, as SGDClassifier's, not 'balanced', which a single batch
+        cannot estimate: with it, ``partial_fit`` is not available.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -611,6 +826,72 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     True
     """
 
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "class_weight": [dict, list, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        l2=0.0001,
+        l1=0.0,
+        dropout=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        scoring=None,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            l2=l2,
+            l1=l1,
+            dropout=dropout,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            scoring=scoring,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+        self.class_weight = class_weight
+
     def _validate_training_data(self, X, y, reset, incremental, classes):
         X, y = validate_data(
             self, X, y, accept_sparse="csr", multi_output=True,
@@ -631,17 +912,113 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     f"in the previous call to fit. Previously got {self.classes_}, "
                     f"`y` has {seen}"
                 )
+        Y = self._encode(y, binarizer, X.dtype)
+        multiclass = binarizer.y_type_ == "multiclass"
         # scikit-learn stratifies the validation split only when the encoded
         # target has one column (binary y); multiclass and multi-label splits
         # are plain random ones. Kept so that the same seed gives its split.
+        stratify = Y.astype(bool) if not multiclass and Y.shape[1] == 1 else None
+        n_outputs = len(binarizer.classes_) if multiclass else Y.shape[1]
+        return X, _Targets(y=y, Y=Y, n_outputs=n_outputs, stratify=stratify, encoder=binarizer)
+
+    @staticmethod
+    def _encode(y, binarizer, dtype):
+        """The compact kernel targets of labels ``y``: class indices for
+        multiclass targets (n_classes times less memory than one-hot rows;
+        see skreg._kernels), else 0/1 indicators."""
         if binarizer.y_type_ == "multiclass":
-            # Class indices, not one-hot rows: n_classes times less memory
-            # (the compact targets of skreg._kernels).
-            Y = np.searchsorted(binarizer.classes_, y).astype(X.dtype).reshape(-1, 1)
-            return X, Y, len(binarizer.classes_), None, binarizer
-        Y_bool = binarizer.transform(y).astype(bool)
-        Y_stratify = Y_bool if Y_bool.shape[1] == 1 else None
-        return X, np.ascontiguousarray(Y_bool, dtype=X.dtype), Y_bool.shape[1], Y_stratify, binarizer
+            return np.searchsorted(binarizer.classes_, y).astype(dtype).reshape(-1, 1)
+        return np.ascontiguousarray(binarizer.transform(y).astype(bool), dtype=dtype)
+
+    def _validation_targets(self, y_val, targets, dtype):
+        """``y_val`` checked against the training labels, and its compact
+        targets."""
+        binarizer = targets.encoder
+        y_val = check_array(y_val, ensure_2d=False, dtype=None, input_name="y_val",
+                            accept_sparse="csr")
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        if binarizer.y_type_.startswith("multilabel"):
+            if y_val.ndim != 2 or y_val.shape[1] != targets.n_outputs:
+                raise ValueError(
+                    f"y_val must be a label indicator matrix with {targets.n_outputs} "
+                    f"columns, as y; got shape {y_val.shape}."
+                )
+        else:
+            unseen = np.setdiff1d(unique_labels(y_val), binarizer.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"y_val has labels that y does not have: {unseen}; the classes "
+                    f"are {binarizer.classes_}."
+                )
+        return y_val, self._encode(y_val, binarizer, dtype)
+
+    def _class_sample_weight(self, targets, sample_weight, incremental):
+        """Each training sample's class weight (float64), or None.
+
+        Per output (each column of a multi-label target), the weight of the
+        sample's class, from compute_class_weight; the product over outputs,
+        as :func:`~sklearn.utils.class_weight.compute_sample_weight` takes it.
+        'balanced' counts the classes weighted by ``sample_weight`` (as
+        scikit-learn 1.9's LogisticRegression does), so that a sample weight
+        of 2 still trains as a repeated row; without sample weights the result
+        is compute_sample_weight's.
+        """
+        class_weight = self.class_weight
+        if class_weight is None:
+            return None
+        multilabel = targets.encoder.y_type_.startswith("multilabel")
+        if isinstance(class_weight, list) != multilabel and class_weight != "balanced":
+            raise ValueError(
+                "class_weight must be a list of dicts, one per label column, or "
+                "'balanced' for multi-label targets, and a dict or 'balanced' for "
+                f"other targets; got {type(class_weight).__name__} for "
+                f"{targets.encoder.y_type_} targets."
+            )
+        if multilabel:
+            columns = targets.Y.astype(np.intp).T
+            if class_weight == "balanced":
+                class_weight = [class_weight] * columns.shape[0]
+            if len(class_weight) != columns.shape[0]:
+                raise ValueError(
+                    f"class_weight has {len(class_weight)} dicts for {columns.shape[0]} "
+                    "label columns; give one dict per column."
+                )
+            declared = np.array([0, 1])
+        else:
+            columns, class_weight, declared = [targets.y], [class_weight], targets.encoder.classes_
+        weights = []
+        for weight, column in zip(class_weight, columns, strict=True):
+            # 'balanced' counts rows of positive weight only: a row of weight
+            # 0 is an absent row (its class weight is 0; it trains with none).
+            counted = np.ones(column.shape[0], dtype=bool)
+            if weight == "balanced" and sample_weight is not None:
+                counted = sample_weight > 0
+            # partial_fit weighs the classes declared in its first call, so
+            # that a batch without some class does not change what a dict
+            # means (compute_class_weight would refuse such a batch).
+            labels = declared if incremental else np.unique(column[counted])
+            per_class = compute_class_weight(
+                weight, classes=labels, y=column[counted],
+                sample_weight=None if sample_weight is None else sample_weight[counted],
+            )
+            per_sample = np.zeros(column.shape[0])
+            per_sample[counted] = per_class[np.searchsorted(labels, column[counted])]
+            weights.append(per_sample)
+        return np.prod(weights, axis=0, dtype=np.float64)
+
+    def _partial_fit_available(self):
+        super()._partial_fit_available()
+        if self.class_weight == "balanced":
+            # As SGDClassifier.partial_fit refuses it (there with a ValueError).
+            raise AttributeError(
+                "partial_fit is not available with class_weight='balanced': a batch "
+                "cannot estimate the class frequencies. Use "
+                "compute_class_weight('balanced', classes=classes, y=y) on a large "
+                "enough sample of the training targets and pass the resulting weights "
+                "as a class_weight dict."
+            )
+        return True
 
     def _partial_fit_binarizer(self, y, classes):
         """The label encoding of a partial_fit call, checked as scikit-learn does."""
@@ -674,7 +1051,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             )
         return self._label_binarizer if fitted else LabelBinarizer().fit(classes)
 
-    @available_if(_BaseMLP._partial_fit_available)
+    @available_if(_partial_fit_available)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Train one epoch on the given data, continuing the current model.
@@ -721,8 +1098,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return binarizer.inverse_transform(output)
 
     def _score_output(self, output, Y, sample_weight, binarizer):
-        if not np.all(np.isfinite(output)):
-            return np.nan
+        """Accuracy of a finite network ``output`` against compact targets ``Y``."""
         if binarizer.y_type_ == "multiclass":
             labels = binarizer.classes_[Y[:, 0].astype(np.intp)]
         else:
@@ -869,6 +1245,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -896,6 +1273,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            scoring=scoring,
             beta_1=beta_1,
             beta_2=beta_2,
             epsilon=epsilon,
@@ -909,15 +1287,30 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             self, X, y, accept_sparse="csr", multi_output=True, y_numeric=True,
             dtype=(np.float64, np.float32), reset=reset,
         )
+        y, Y = self._checked_targets(y, "y", X.dtype)
+        return X, _Targets(y=y, Y=Y, n_outputs=Y.shape[1], stratify=None, encoder=None)
+
+    def _checked_targets(self, y, name, dtype):
+        """Validated targets ``y`` (named ``name`` in errors) and the kernels'
+        2-d ``Y``."""
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError(
-                "loss='poisson' requires non-negative targets y; got a minimum of "
+                f"loss='poisson' requires non-negative targets {name}; got a minimum of "
                 f"{np.min(y)}."
             )
-        Y = np.ascontiguousarray(y.reshape(-1, 1) if y.ndim == 1 else y, dtype=X.dtype)
-        return X, Y, Y.shape[1], None, None
+        return y, np.ascontiguousarray(y.reshape(-1, 1) if y.ndim == 1 else y, dtype=dtype)
+
+    def _validation_targets(self, y_val, targets, dtype):
+        """``y_val`` checked against the training targets, and its 2-d form."""
+        y_val = check_array(y_val, ensure_2d=False, dtype="numeric", input_name="y_val")
+        y_val, Y_val = self._checked_targets(y_val, "y_val", dtype)
+        if Y_val.shape[1] != targets.n_outputs:
+            raise ValueError(
+                f"y_val has {Y_val.shape[1]} outputs, but y has {targets.n_outputs}."
+            )
+        return y_val, Y_val
 
     def _commit_targets(self, encoder):
         pass
@@ -961,8 +1354,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return tags
 
     def _score_output(self, output, Y, sample_weight, encoder):
-        if not np.all(np.isfinite(output)):
-            return np.nan
+        """R² of a finite network ``output`` against the 2-d targets ``Y``."""
         return r2_score(Y, output, sample_weight=sample_weight)
 
     def predict(self, X):

@@ -10,7 +10,8 @@ and commits what comes back, so a failed fit leaves a fitted model untouched.
 """
 
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.optimize
@@ -73,6 +74,116 @@ def predict(X, params, layer_units, config):
     return k.predict_output(X_dense, X_csr, params, layer_units, config, PREDICT_CHUNK_ROWS)
 
 
+@dataclass(frozen=True)
+class Network:
+    """What the kernels are told about the network being trained.
+
+    ``layer_units`` (int64), the ``config`` codes (int64, indexed by
+    ``CFG_*``), the ``hyper`` floats (float64, indexed by ``HYP_*``) and the
+    ``dropout`` rate of each hidden layer (float64); see :mod:`skreg._kernels`.
+    """
+
+    layer_units: np.ndarray
+    config: np.ndarray
+    hyper: np.ndarray
+    dropout: np.ndarray
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The data that trains.
+
+    ``X`` (ndarray or CSR matrix of shape (n_samples, n_features), the
+    model's dtype), the compact targets ``Y`` (see :mod:`skreg._kernels`),
+    ``sample_weight`` (shape (n_samples,), or None for unit weights) and
+    ``rows``, the int64 indices of the rows of ``X`` that train: all of them,
+    unless an early-stopping split holds some out.
+    """
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray | None
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
+class ValidationData:
+    """The data early stopping scores after every epoch.
+
+    Attributes
+    ----------
+    X : ndarray or CSR matrix of shape (n_validation, n_features)
+        In the model's dtype.
+    Y : ndarray of shape (n_validation, n_outputs)
+        Targets in full (one-hot rows for the multiclass log loss, not class
+        indices), for the data loss.
+    sample_weight : ndarray of shape (n_validation,)
+        Ones for unit weights.
+    score : callable
+        ``score(output, loss)``: the validation score (higher is better) of
+        the network's finite ``output`` on ``X``, whose data loss is ``loss``.
+    """
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray
+    score: Callable[[np.ndarray, float], float]
+
+    def evaluate(self, params, network):
+        """``(score, loss)`` of the network ``params`` on this data: the
+        validation score and the weighted mean data loss (the training loss
+        without penalties), both NaN if the network's output is not finite."""
+        output = predict(self.X, params, network.layer_units, network.config)
+        if not np.all(np.isfinite(output)):
+            return np.nan, np.nan
+        unused_delta = np.empty_like(output)
+        loss_sum = k.data_loss_and_output_delta(
+            output, self.Y, self.sample_weight, network.config[k.CFG_LOSS],
+            network.hyper[k.HYP_PROBA_EPS], unused_delta,
+        )
+        loss = float(loss_sum / np.sum(self.sample_weight, dtype=np.float64))
+        return self.score(output, loss), loss
+
+
+def full_targets(Y, n_outputs):
+    """Targets with one column per output unit: one-hot rows for compact
+    class indices (see :mod:`skreg._kernels`), other targets as they are."""
+    if Y.shape[1] == n_outputs:
+        return Y
+    return np.eye(n_outputs, dtype=Y.dtype)[Y[:, 0].astype(np.intp)]
+
+
+def validation_split(n_samples, validation_fraction, stratify, random_state):
+    """``(training_rows, validation_rows)`` of an early-stopping split:
+    scikit-learn's ``train_test_split`` of the row indices, so that a seed
+    gives its split.
+
+    The split runs before the size checks, so that its own error (a class
+    with too few members for a stratified split) comes first, as in
+    scikit-learn; the checks name ``validation_fraction`` rather than
+    ``test_size``.
+    """
+    n_validation = np.ceil(validation_fraction * n_samples)
+    if 0 < n_validation < n_samples:
+        rows = train_test_split(
+            np.arange(n_samples),
+            random_state=random_state,
+            test_size=validation_fraction,
+            stratify=stratify,
+        )
+    if n_validation < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' "
+            "or the size of your dataset."
+        )
+    if n_validation >= n_samples:
+        raise ValueError(
+            f"validation_fraction={validation_fraction} leaves no training "
+            f"samples out of {n_samples}. Decrease 'validation_fraction'."
+        )
+    return rows
+
+
 @dataclass
 class Progress:
     """What training carries from one call to the next.
@@ -87,6 +198,7 @@ class Progress:
     t: int
     loss_curve: list
     validation_scores: list | None
+    validation_loss_curve: list | None
     best_loss: float | None
     best_validation_score: float | None
     no_improvement_count: int
@@ -101,16 +213,33 @@ class Progress:
         return cls(
             t=0,
             loss_curve=[],
-            validation_scores=[] if early_stopping else None,
-            best_loss=None if early_stopping else np.inf,
-            best_validation_score=-np.inf if early_stopping else None,
+            validation_scores=None,
+            validation_loss_curve=None,
+            best_loss=None,
+            best_validation_score=None,
             no_improvement_count=0,
             best_params=None,
             optimizer_state=None,
             adam_steps=0,
             learning_rate=None,
             dropout_rng_state=None,
-        )
+        ).continued(early_stopping)
+
+    def continued(self, early_stopping):
+        """A copy to train on, with new lists (the caller's stay as they are)
+        and the history that the stopping rule in use needs: a warm start
+        that switches early stopping on or off begins that history afresh
+        (scikit-learn's MLP raises there)."""
+        copy = replace(self, loss_curve=list(self.loss_curve))
+        if early_stopping and copy.validation_scores is None:
+            copy.validation_scores, copy.validation_loss_curve = [], []
+            copy.best_validation_score = -np.inf
+        elif early_stopping:
+            copy.validation_scores = list(copy.validation_scores)
+            copy.validation_loss_curve = list(copy.validation_loss_curve)
+        elif copy.best_loss is None:
+            copy.best_loss = np.inf
+        return copy
 
 
 @dataclass
@@ -121,33 +250,25 @@ class StochasticResult:
     progress: Progress
 
 
-def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, config, hyper,
-                   dropout, random_state, progress, score_validation, incremental):
+def fit_stochastic(est, training, validation, network, params, random_state, progress, incremental):
     """Train with minibatch SGD or Adam, scikit-learn's epoch loop.
 
     Parameters
     ----------
     est : estimator
         Only its hyperparameters are read.
-    X : ndarray or CSR matrix of shape (n_samples, n_features), float
-    Y : ndarray of shape (n_samples, n_outputs or 1), dtype of X
-        Compact targets (see :mod:`skreg._kernels`).
-    Y_stratify : ndarray or None
-        Labels to stratify the validation split by, or None.
-    sample_weight : ndarray of shape (n_samples,), dtype of X, or None
-        None for unit weights.
+    training : TrainingData
+    validation : ValidationData or None
+        The data early stopping scores after every epoch; None without
+        early stopping.
+    network : Network
     params : ndarray of shape (n_params,)
         Starting parameters; trained in place.
-    layer_units, config, hyper, dropout : ndarray
-        Kernel inputs (see :mod:`skreg._kernels`).
     random_state : numpy.random.RandomState
-        Draws the validation split, the shuffles and the dropout seed.
+        Draws the shuffles and the dropout seed.
     progress : Progress
-        State to continue (a fresh one for a new network); a copy is
-        returned, the argument is not modified.
-    score_validation : callable
-        ``score_validation(output, validation_indices)`` returns the
-        validation score of the network's output on those rows.
+        State to continue (a fresh one for a new network); the argument is
+        not modified.
     incremental : bool
         True for ``partial_fit``: one epoch, continuing the optimizer state;
         False for ``fit``: up to ``max_iter`` epochs with a new optimizer.
@@ -156,35 +277,9 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
     -------
     StochasticResult
     """
-    progress = Progress(**{**vars(progress), "loss_curve": list(progress.loss_curve)})
-    if progress.validation_scores is not None:
-        progress.validation_scores = list(progress.validation_scores)
-    n_samples = X.shape[0]
-    if est.early_stopping:
-        # train_test_split's own size, checked first for a message that names
-        # the parameter rather than test_size.
-        n_validation = np.ceil(est.validation_fraction * n_samples)
-        if n_validation < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
-        if n_validation >= n_samples:
-            raise ValueError(
-                f"validation_fraction={est.validation_fraction} leaves no training "
-                f"samples out of {n_samples}. Decrease 'validation_fraction'."
-            )
-        train_idx, val_idx = train_test_split(
-            np.arange(n_samples),
-            random_state=random_state,
-            test_size=est.validation_fraction,
-            stratify=Y_stratify,
-        )
-        X_val = X[val_idx]
-        n_train = train_idx.shape[0]
-    else:
-        n_train = n_samples
-
+    early_stopping = validation is not None
+    progress = progress.continued(early_stopping)
+    n_train = training.rows.shape[0]
     if est.batch_size == "auto":
         batch_size = min(200, n_train)
     else:
@@ -194,9 +289,10 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
                 "to be clipped"
             )
         batch_size = int(np.clip(est.batch_size, 1, n_train))
-    config = config.copy()
+    layer_units, dropout = network.layer_units, network.dropout
+    config = network.config.copy()
     config[k.CFG_BATCH_SIZE] = batch_size
-    hyper = hyper.copy()
+    hyper = network.hyper.copy()
 
     rng_state = np.zeros(1, dtype=np.uint64)
     if incremental and progress.dropout_rng_state is not None:
@@ -217,10 +313,10 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
         optimizer_state = np.zeros((2, params.shape[0]), dtype=params.dtype)
         adam_steps = np.zeros(1, dtype=np.int64)
         learning_rate = float(est.learning_rate_init)
-    X_dense, X_csr = k.kernel_input(X)
-    Y_kernel = k.read_only_view(Y)
-    weight_kernel = k.kernel_sample_weight(sample_weight, params.dtype)
-    gathered_features = 0 if sp.issparse(X) else X.shape[1]
+    X_dense, X_csr = k.kernel_input(training.X)
+    Y_kernel = k.read_only_view(training.Y)
+    weight_kernel = k.kernel_sample_weight(training.sample_weight, params.dtype)
+    gathered_features = 0 if sp.issparse(training.X) else training.X.shape[1]
     work = np.empty(k.workspace_size(layer_units, batch_size, gathered_features), dtype=params.dtype)
     positions = np.arange(n_train)
     is_sgd = config[k.CFG_SOLVER] == k.SOLVER_SGD
@@ -236,8 +332,7 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
             X_csr=X_csr,
             Y=Y_kernel,
             sample_weight=weight_kernel,
-            # Without a validation split, positions are the rows themselves.
-            sample_order=train_idx[positions] if est.early_stopping else positions,
+            sample_order=training.rows[positions],
             params=params,
             grads=grads,
             optimizer_state=optimizer_state,
@@ -251,19 +346,35 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
         )
         n_iter += 1
         loss = loss_sum / n_train
-        if not np.isfinite(loss):
+        if not np.isfinite(loss) and (not early_stopping or progress.best_params is None):
             raise diverged_error(f"the training loss at epoch {n_iter}", est.learning_rate_init)
         progress.t += n_train
         progress.loss_curve.append(loss)
         if est.verbose:
             print("Iteration %d, loss = %.8f" % (n_iter, loss))
 
-        if est.early_stopping:
-            score = score_validation(predict(X_val, params, layer_units, config), val_idx)
+        if not np.isfinite(loss):
+            # scikit-learn 1.9 (its issue #29504): with early stopping a
+            # diverged epoch scores NaN and the best epoch's weights are kept.
+            progress.validation_scores.append(np.nan)
+            progress.validation_loss_curve.append(np.nan)
+            warnings.warn(
+                f"Training diverged: the training loss became non-finite at epoch "
+                f"{n_iter}. Training stopped and the weights of the best-scoring "
+                f"epoch were kept. Try to lower learning_rate_init (currently "
+                f"{est.learning_rate_init:g}) or to scale the features.",
+                ConvergenceWarning,
+            )
+            break
+
+        if early_stopping:
+            score, validation_loss = validation.evaluate(params, network)
             progress.validation_scores.append(score)
+            progress.validation_loss_curve.append(validation_loss)
             if est.verbose:
                 print("Validation score: %f" % score)
-            if score < progress.best_validation_score + est.tol:
+            # A NaN score never counts as an improvement.
+            if not score >= progress.best_validation_score + est.tol:
                 progress.no_improvement_count += 1
             else:
                 progress.no_improvement_count = 0
@@ -281,7 +392,7 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
             learning_rate = float(est.learning_rate_init) / (progress.t + 1) ** est.power_t
 
         if progress.no_improvement_count > est.n_iter_no_change:
-            what = "Validation score" if est.early_stopping else "Training loss"
+            what = "Validation score" if early_stopping else "Training loss"
             msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
                 what, est.tol, est.n_iter_no_change,
             )
@@ -307,26 +418,33 @@ def fit_stochastic(est, X, Y, Y_stratify, sample_weight, params, layer_units, co
     progress.dropout_rng_state = int(rng_state[0])
     progress.adam_steps = int(adam_steps[0])
     progress.learning_rate = learning_rate
-    if est.early_stopping and progress.best_params is not None:
+    if early_stopping:
+        if progress.best_params is None:
+            raise ValueError(
+                f"Early stopping found no epoch with a finite validation score in "
+                f"{n_iter} epochs (scoring={est.scoring!r}), so it has no weights to keep."
+            )
         params = progress.best_params.copy()
     if not np.all(np.isfinite(params)):
         raise diverged_error("the weights", est.learning_rate_init)
     return StochasticResult(params=params, n_iter=n_iter, loss=loss, progress=progress)
 
 
-def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
-    """Minimise the full-batch loss with scipy's L-BFGS-B.
+def fit_lbfgs(est, training, network, params):
+    """Minimise the full-batch loss of ``training`` (a :class:`TrainingData`
+    whose rows are all of ``X``) with scipy's L-BFGS-B.
 
     Returns ``(params, n_iter, loss)``; ``params`` keeps the dtype of ``X``
     while scipy iterates in float64.
     """
+    X, layer_units = training.X, network.layer_units
     grads = np.empty_like(params)
     grad_scratch = np.empty_like(params)
     X_dense, X_csr = k.kernel_input(X)
-    Y_kernel = k.read_only_view(Y)
-    weight_kernel = k.kernel_sample_weight(sample_weight, params.dtype)
+    Y_kernel = k.read_only_view(training.Y)
+    weight_kernel = k.kernel_sample_weight(training.sample_weight, params.dtype)
     chunk_size = min(LBFGS_CHUNK_ROWS, X.shape[0])
-    config = config.copy()
+    config = network.config.copy()
     config[k.CFG_BATCH_SIZE] = chunk_size
     gathered_features = 0 if sp.issparse(X) else X.shape[1]
     work = np.empty(k.workspace_size(layer_units, chunk_size, gathered_features), dtype=params.dtype)
@@ -344,7 +462,7 @@ def fit_lbfgs(est, X, Y, sample_weight, params, layer_units, config, hyper):
             work=work,
             layer_units=layer_units,
             config=config,
-            hyper=hyper,
+            hyper=network.hyper,
         )
         return loss, grads.astype(np.float64)
 

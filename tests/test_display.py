@@ -84,11 +84,18 @@ def test_early_stopped_classifier_draws_loss_scores_and_best_epoch(early_stopped
     assert best_epoch < n_epochs
     assert list(display.best_epoch_line_.get_xdata()) == [best_epoch, best_epoch]
 
+    # The validation loss shares the loss axis.
+    np.testing.assert_array_equal(
+        display.validation_loss_line_.get_ydata(), early_stopped.validation_loss_curve_
+    )
+    assert display.validation_loss_line_ in display.ax_.get_lines()
+
     assert display.ax_.get_xlabel() == "epoch"
-    assert display.ax_.get_ylabel() == "training loss"
+    assert display.ax_.get_ylabel() == "loss"
     assert display.validation_ax_.get_ylabel() == "validation accuracy"
     assert legend_labels(display.ax_) == [
         "training loss",
+        "validation loss",
         "validation accuracy",
         f"best epoch ({best_epoch})",
     ]
@@ -100,6 +107,8 @@ def test_without_early_stopping_only_the_loss_is_drawn(classification):
     display = TrainingCurveDisplay.from_estimator(model)
     assert display.validation_ax_ is None
     assert display.validation_line_ is None
+    assert display.validation_loss_line_ is None
+    assert display.ax_.get_ylabel() == "training loss"
     # The model keeps its last epoch's weights: no epoch is "best".
     assert display.best_epoch is None
     assert display.best_epoch_line_ is None
@@ -123,6 +132,25 @@ def test_regressor_scores_are_labelled_r2():
     )
     display = TrainingCurveDisplay.from_estimator(model)
     assert display.validation_ax_.get_ylabel() == "validation R²"
+    np.testing.assert_array_equal(display.validation_line_.get_ydata(), model.validation_scores_)
+
+
+@pytest.mark.parametrize(
+    "scoring, label",
+    [("loss", "validation score (negative loss)"),
+     ("neg_mean_absolute_error", "validation neg_mean_absolute_error"),
+     (lambda est, X, y: -abs(est.predict(X) - y).max(), "validation score")],
+    ids=["loss", "scorer-name", "callable"],
+)
+def test_score_axis_names_the_scoring(scoring, label):
+    X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    model = fit_quietly(
+        MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True, scoring=scoring,
+                     learning_rate_init=0.01, max_iter=20, random_state=0),
+        X, y / 100,
+    )
+    display = TrainingCurveDisplay.from_estimator(model)
+    assert display.validation_ax_.get_ylabel() == label
     np.testing.assert_array_equal(display.validation_line_.get_ydata(), model.validation_scores_)
 
 
