@@ -1,7 +1,7 @@
 """
-==========================================
+=======================================
 Class weights for an imbalanced problem
-==========================================
+=======================================
 
 When one class makes up 95% of the data, a classifier can reach 95% accuracy
 by never predicting the other one. ``class_weight='balanced'`` weighs each

@@ -1,7 +1,7 @@
 """
-=====================================================
+=======================================================
 Early stopping on the most recent data of a time series
-=====================================================
+=======================================================
 
 A random ``validation_fraction`` split assumes the rows are exchangeable. In a
 time series they are not: neighbouring rows share their noise, so a random
