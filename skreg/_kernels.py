@@ -1,5 +1,6 @@
 """Numba-compiled kernels: forward and backward passes, losses, penalties,
-dropout, optimizer steps, one training epoch and prediction.
+dropout, optimizer steps (with the L1 and group-lasso steps), one training
+epoch and prediction.
 
 Everything numeric that runs per minibatch lives here, so that Numba's on-disk
 cache sees every function a cached kernel calls in one module.
@@ -77,7 +78,12 @@ HYP_EPSILON = 4
 HYP_L2 = 5
 HYP_L1 = 6
 HYP_PROBA_EPS = 7  # clip of predicted probabilities in the log loss
-N_HYPER = 8
+HYP_GROUP_L1 = 8  # group lasso on each input feature's first-layer weights
+N_HYPER = 9
+
+# Newton iterations of the group-lasso step in Adam's metric (see
+# shrink_group); from below, a few reach 1e-12 relative.
+GROUP_NEWTON_ITERATIONS = 30
 
 # Every kernel divides as NumPy does (x / 0 gives inf or NaN, which the
 # drivers report as divergence) rather than raising: the check for a zero
@@ -572,6 +578,23 @@ def weight_penalty(params, n_coefs, l2, l1):
     return 0.5 * l2 * squares + l1 * absolutes
 
 
+@sum_kernel
+def group_penalty(params, layer_units, group_l1):
+    """``group_l1 * sum_j ||W0[j, :]||_2``: the group lasso over the rows of
+    the first layer's weights, one row per input feature.
+
+    The callers divide by the batch's total sample weight.
+    """
+    width = layer_units[1]
+    total = 0.0
+    for start in range(0, layer_units[0] * width, width):
+        squares = 0.0
+        for k in range(start, start + width):
+            squares += params[k] * params[k]
+        total += math.sqrt(squares)
+    return group_l1 * total
+
+
 @kernel
 def multiply_by_slope(delta, output, keep_mask, activation, drop_rate):
     """Turn the delta at a hidden layer's output into the delta at its input.
@@ -663,10 +686,11 @@ STEP_EPSILON = 6
 STEP_L2 = 7
 STEP_WEIGHT_SUM = 8
 STEP_L1_PENALTY = 9
+STEP_GROUP_L1_PENALTY = 10
 
 
 @kernel
-def step_constants(params, hyper, learning_rate, weight_sum, l2, l1_penalty):
+def step_constants(params, hyper, learning_rate, weight_sum, l2, l1_penalty, group_penalty):
     """The constants of a step, a tuple indexed by the ``STEP_*`` constants.
 
     Every value is cast to the dtype of ``params``: a float32 network then
@@ -680,7 +704,8 @@ def step_constants(params, hyper, learning_rate, weight_sum, l2, l1_penalty):
     beta_2 = hyper[HYP_BETA_2]
     return (to_dtype(learning_rate), to_dtype(hyper[HYP_MOMENTUM]), to_dtype(beta_1),
             to_dtype(1.0 - beta_1), to_dtype(beta_2), to_dtype(1.0 - beta_2),
-            to_dtype(hyper[HYP_EPSILON]), to_dtype(l2), to_dtype(weight_sum), to_dtype(l1_penalty))
+            to_dtype(hyper[HYP_EPSILON]), to_dtype(l2), to_dtype(weight_sum), to_dtype(l1_penalty),
+            to_dtype(group_penalty))
 
 
 @kernel
@@ -813,7 +838,93 @@ def step_part(params, raw_grads, first_state, second_state, constants, adam, nes
 
 
 @kernel
-def optimizer_step(params, raw_grads, optimizer_state, n_coefs, weight_sum, adam_steps, config, hyper):
+def is_zero(row):
+    """Whether every entry of the 1-d ``row`` is 0."""
+    for k in range(row.shape[0]):
+        if row[k] != 0:
+            return False
+    return True
+
+
+@kernel
+def step_metric(second_state, k, constants, adam):
+    """The curvature the step of parameter ``k`` assumed, as a float64:
+    Adam's ``(sqrt(v_k) + eps) / rate``, and for momentum SGD
+    ``(1 - momentum) / rate``, the inverse of its effective step on a steady
+    gradient, ``rate / (1 - momentum)``."""
+    rate = np.float64(constants[STEP_LEARNING_RATE])
+    if adam:
+        return (math.sqrt(np.float64(second_state[k])) + np.float64(constants[STEP_EPSILON])) / rate
+    return (1.0 - np.float64(constants[STEP_MOMENTUM])) / rate
+
+
+@kernel
+def shrink_group(row, first_state, second_state, constants, adam, was_zero):
+    """The proximal step of the group lasso ``penalty * ||row||_2`` (one input
+    feature's first-layer weights) after an optimizer step, in that step's
+    metric ``D`` (see :func:`step_metric`).
+
+    It solves ``min_u 0.5 * sum_i D_i (u_i - row_i)**2 + penalty * ||u||``:
+    ``u = 0`` when ``||D * row|| <= penalty``, otherwise
+    ``u_i = row_i * D_i t / (D_i t + 1)`` where ``t = ||u|| / penalty`` is the
+    root of ``H(t) = ||D * row / (D t + 1)|| = penalty``. For SGD, ``D`` is one
+    number and this is block soft-thresholding with threshold
+    ``rate * penalty / (1 - momentum)``. For Adam, H is convex and decreasing,
+    so Newton's method started below the root (from the bound with the
+    largest ``D_i``) rises to it monotonically.
+
+    At a zero row, ``D * row`` is the step's own gradient term (Adam's first
+    moment; SGD's velocity, which near a steady gradient ``g`` tends to
+    ``rate * g / (1 - momentum)``): the row stays at zero while that is
+    smaller than the penalty. So an SGD row keeps its velocity while it stays
+    at zero, and loses it only on the step that sets it to zero.
+
+    Parameters
+    ----------
+    row, first_state, second_state : ndarray of shape (n_units,)
+        One row of the parameters and of the optimizer states, **modified in
+        place** (the row; and the velocity of an SGD row set to zero).
+    constants : tuple
+        The step's constants (see :func:`step_constants`).
+    adam : bool
+    was_zero : bool
+        Whether the row was zero before the step.
+    """
+    penalty = np.float64(constants[STEP_GROUP_L1_PENALTY])
+    scaled_squares = 0.0
+    largest_metric = 0.0
+    for i in range(row.shape[0]):
+        metric = step_metric(second_state, i, constants, adam)
+        scaled_squares += (metric * row[i]) ** 2
+        largest_metric = max(largest_metric, metric)
+    scaled_norm = math.sqrt(scaled_squares)
+    if scaled_norm <= penalty:
+        for i in range(row.shape[0]):
+            row[i] = 0.0
+            if not adam and not was_zero:
+                first_state[i] = 0.0
+        return
+    t = (scaled_norm / penalty - 1.0) / largest_metric
+    for _ in range(GROUP_NEWTON_ITERATIONS):
+        squares = 0.0
+        slope = 0.0
+        for i in range(row.shape[0]):
+            metric = step_metric(second_state, i, constants, adam)
+            scaled = metric * row[i]
+            shrink = 1.0 / (metric * t + 1.0)
+            squares += (scaled * shrink) ** 2
+            slope += scaled * scaled * metric * shrink**3
+        norm = math.sqrt(squares)
+        if not norm - penalty > 1e-12 * penalty:
+            break
+        t += (norm - penalty) * norm / slope
+    for i in range(row.shape[0]):
+        metric_t = step_metric(second_state, i, constants, adam) * t
+        row[i] = row[i] * (metric_t / (metric_t + 1.0))
+
+
+@kernel
+def optimizer_step(params, raw_grads, optimizer_state, layer_units, weight_sum, adam_steps, config, hyper):
     """Finish a minibatch's gradient and take one SGD or Adam step.
 
     Parameters
@@ -826,9 +937,10 @@ def optimizer_step(params, raw_grads, optimizer_state, n_coefs, weight_sum, adam
     optimizer_state : ndarray of shape (2, n_params)
         Velocity (sgd, row 0) or first and second moments (adam), **modified
         in place**.
-    n_coefs : int
-        The first ``n_coefs`` entries are weights, which get the L2 and L1
-        penalties; the rest are intercepts, which get neither.
+    layer_units : ndarray of shape (n_layers,), int64
+        The network's layout: the weights get the L2 and L1 penalties, the
+        intercepts neither, and each input feature's row of first-layer
+        weights the group lasso (:func:`shrink_group`).
     weight_sum : float
         The minibatch's total sample weight.
     adam_steps : ndarray of shape (1,), int64
@@ -836,7 +948,8 @@ def optimizer_step(params, raw_grads, optimizer_state, n_coefs, weight_sum, adam
         place** by an Adam step.
     config : ndarray of shape (N_CONFIG,), int64
     hyper : ndarray of shape (N_HYPER,), float64
-        The L1 penalty of the step is ``hyper[HYP_L1] / weight_sum``.
+        The L1 and group-lasso penalties of the step are ``hyper[HYP_L1] /
+        weight_sum`` and ``hyper[HYP_GROUP_L1] / weight_sum``.
     """
     adam = config[CFG_SOLVER] == SOLVER_ADAM
     learning_rate = hyper[HYP_LEARNING_RATE]
@@ -846,14 +959,28 @@ def optimizer_step(params, raw_grads, optimizer_state, n_coefs, weight_sum, adam
         learning_rate = (learning_rate * math.sqrt(1.0 - hyper[HYP_BETA_2]**t)
                          / (1.0 - hyper[HYP_BETA_1]**t))
     weights = step_constants(params, hyper, learning_rate, weight_sum, hyper[HYP_L2],
-                             hyper[HYP_L1] / weight_sum)
-    intercepts = step_constants(params, hyper, learning_rate, weight_sum, 0.0, 0.0)
+                             hyper[HYP_L1] / weight_sum, hyper[HYP_GROUP_L1] / weight_sum)
+    intercepts = step_constants(params, hyper, learning_rate, weight_sum, 0.0, 0.0, 0.0)
     nesterov = config[CFG_NESTEROV] != 0
     first, second = optimizer_state[0], optimizer_state[1]
-    n = n_coefs
-    # Weights and intercepts as separate views: loops over a view start at 0,
-    # which LLVM needs to see to vectorise them.
-    step_part(params[:n], raw_grads[:n], first[:n], second[:n], weights, adam, nesterov)
+    n = n_coefficients(layer_units)
+    # Each part is its own view: loops over a view start at 0, which LLVM
+    # needs to see to vectorise them.
+    grouped = 0
+    if hyper[HYP_GROUP_L1] > 0:
+        # One input feature's row of first-layer weights at a time: its step,
+        # then the group lasso's proximal step on it.
+        width = layer_units[1]
+        grouped = layer_units[0] * width
+        for start in range(0, grouped, width):
+            stop = start + width
+            was_zero = is_zero(params[start:stop])
+            step_part(params[start:stop], raw_grads[start:stop], first[start:stop],
+                      second[start:stop], weights, adam, nesterov)
+            shrink_group(params[start:stop], first[start:stop], second[start:stop], weights, adam,
+                         was_zero)
+    step_part(params[grouped:n], raw_grads[grouped:n], first[grouped:n], second[grouped:n], weights,
+              adam, nesterov)
     step_part(params[n:], raw_grads[n:], first[n:], second[n:], intercepts, adam, nesterov)
 
 
@@ -958,13 +1085,15 @@ def run_epoch(
     loss_sum : float
         Sum over minibatches of (batch loss x batch rows); divide by
         ``n_samples`` for scikit-learn's ``loss_``. A batch loss is the
-        weighted mean data loss plus the penalties over the batch's weight.
+        weighted mean data loss plus the penalties (L2, L1, group lasso)
+        over the batch's weight.
     """
     batch_size = config[CFG_BATCH_SIZE]
     n_samples = sample_order.shape[0]
     n_coefs = n_coefficients(layer_units)
     l2 = hyper[HYP_L2]
     l1 = hyper[HYP_L1]
+    group_l1 = hyper[HYP_GROUP_L1]
     loss_code = config[CFG_LOSS]
     dense = X_csr[2].shape[0] == 0
     n_hidden_units = 0
@@ -995,9 +1124,11 @@ def run_epoch(
             output, Y_batch, weight_batch, loss_code, hyper[HYP_PROBA_EPS], output_delta
         )
         penalty = weight_penalty(params, n_coefs, l2, l1)
+        if group_l1 > 0:
+            penalty += group_penalty(params, layer_units, group_l1)
         loss_sum += (data_loss / weight_sum + penalty / weight_sum) * n_rows
         backward(X_batch, X_csr, rows, params, grads, layer_units, config, dropout, activations, keep_mask, deltas)
-        optimizer_step(params, grads, optimizer_state, n_coefs, weight_sum, adam_steps, config, hyper)
+        optimizer_step(params, grads, optimizer_state, layer_units, weight_sum, adam_steps, config, hyper)
     return loss_sum
 
 

@@ -60,6 +60,15 @@ _PARAMETERS_DOC = """
         first-layer weights all vanish drop out of the model (see
         ``feature_importances_``). Not supported by 'lbfgs'.
 
+    group_l1 : float, default=0.0
+        Group-lasso penalty strength, on the scale of ``l1``:
+        ``group_l1 * sum_j ||coefs_[0][j, :]||_2 / n_batch``, one group per
+        input feature. With 'sgd' and 'adam' it sets whole rows of the first
+        layer's weights to exactly 0.0, so it selects features:
+        ``feature_importances_`` is 0 for a removed feature. Combines with
+        ``l1`` and ``l2``. Not supported by 'lbfgs', nor by 'sgd' with
+        ``momentum=1``.
+
     dropout : float or array-like of shape (n_hidden_layers,), default=0.0
         Probability, in [0, 1), of dropping each hidden unit for each training
         sample, drawn anew for every minibatch; a float applies to all hidden
@@ -316,6 +325,7 @@ class _BaseMLP(BaseEstimator):
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "l2": [Interval(Real, 0, None, closed="left")],
         "l1": [Interval(Real, 0, None, closed="left")],
+        "group_l1": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -347,6 +357,7 @@ class _BaseMLP(BaseEstimator):
         solver="adam",
         l2=0.0001,
         l1=0.0,
+        group_l1=0.0,
         dropout=0.0,
         batch_size="auto",
         learning_rate="constant",
@@ -374,6 +385,7 @@ class _BaseMLP(BaseEstimator):
         self.solver = solver
         self.l2 = l2
         self.l1 = l1
+        self.group_l1 = group_l1
         self.dropout = dropout
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -488,18 +500,23 @@ class _BaseMLP(BaseEstimator):
         return rates
 
     def _check_solver_supports(self, dropout):
+        if self.solver == "sgd" and self.group_l1 > 0 and self.momentum == 1:
+            raise ValueError(
+                "group_l1 > 0 with solver='sgd' needs momentum < 1: its step is taken "
+                "at the effective step size learning_rate_init / (1 - momentum)."
+            )
         if self.solver != "lbfgs":
             return
-        if self.l1 > 0:
-            raise ValueError(
-                "solver='lbfgs' does not support l1 > 0: L-BFGS needs a smooth "
-                "objective. Use solver='adam' or 'sgd', which reach exact zeros."
-            )
-        if np.any(dropout > 0):
-            raise ValueError(
-                "solver='lbfgs' does not support dropout > 0: dropout needs "
-                "minibatches. Use solver='adam' or 'sgd'."
-            )
+        non_smooth = "L-BFGS needs a smooth objective. Use solver='adam' or 'sgd', which reach exact zeros."
+        minibatches = "it needs minibatches. Use solver='adam' or 'sgd'."
+        unsupported = [
+            ("l1", self.l1 > 0, non_smooth),
+            ("group_l1", self.group_l1 > 0, non_smooth),
+            ("dropout", np.any(dropout > 0), "dropout " + minibatches),
+        ]
+        for name, used, reason in unsupported:
+            if used:
+                raise ValueError(f"solver='lbfgs' does not support {name} > 0: {reason}")
 
     def _check_validation_arguments(self, X_val, y_val, sample_weight_val):
         """HistGradientBoosting's rules for the validation data of ``fit``."""
@@ -575,6 +592,7 @@ class _BaseMLP(BaseEstimator):
         hyper[k.HYP_EPSILON] = self.epsilon
         hyper[k.HYP_L2] = self.l2
         hyper[k.HYP_L1] = self.l1
+        hyper[k.HYP_GROUP_L1] = self.group_l1
         hyper[k.HYP_PROBA_EPS] = np.finfo(dtype).eps
         network = Network(layer_units=layer_units, config=config, hyper=hyper, dropout=dropout)
         training = TrainingData(X=X, Y=targets.Y, sample_weight=sample_weight, rows=np.arange(X.shape[0]))
@@ -839,6 +857,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         solver="adam",
         l2=0.0001,
         l1=0.0,
+        group_l1=0.0,
         dropout=0.0,
         batch_size="auto",
         learning_rate="constant",
@@ -868,6 +887,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             solver=solver,
             l2=l2,
             l1=l1,
+            group_l1=group_l1,
             dropout=dropout,
             batch_size=batch_size,
             learning_rate=learning_rate,
@@ -1230,6 +1250,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         solver="adam",
         l2=0.0001,
         l1=0.0,
+        group_l1=0.0,
         dropout=0.0,
         batch_size="auto",
         learning_rate="constant",
@@ -1258,6 +1279,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             solver=solver,
             l2=l2,
             l1=l1,
+            group_l1=group_l1,
             dropout=dropout,
             batch_size=batch_size,
             learning_rate=learning_rate,

@@ -16,7 +16,9 @@ Conventions (the ones ``skreg._kernels`` documents)
   entries 0 or 1 / (1 - p), multiplying that layer's activations.
 * The loss is the weighted data loss divided by ``sum(sample_weight)`` plus
   ``(0.5 * l2 * sum(W**2) + l1 * sum(|W|)) / sum(sample_weight)`` over the
-  weights only (never the intercepts).
+  weights only (never the intercepts); the group lasso adds
+  ``group_l1 * sum_j ||W0[j, :]||_2 / sum(sample_weight)`` over the rows of
+  the first layer's weights.
 """
 
 import numpy as np
@@ -280,6 +282,78 @@ def sgd_l1_update(params, grads, velocity, n_coefs, learning_rate, momentum, nes
     new_params[clipped] = 0.0
     new_velocity[clipped] = 0.0
     return new_params, new_velocity
+
+
+# --------------------------------------------------------------------------
+# Group lasso: the proximal step in the optimizer's metric
+# --------------------------------------------------------------------------
+
+
+def group_proximal_step(row, metric, penalty):
+    """``argmin_u 0.5 * sum_i metric_i (u_i - row_i)**2 + penalty * ||u||_2``.
+
+    Zero if ``||metric * row|| <= penalty``; otherwise ``u_i = row_i *
+    metric_i t / (metric_i t + 1)`` with ``t = ||u|| / penalty`` the root of
+    ``||metric * row / (metric t + 1)|| = penalty``, found here by bracketing
+    and scipy's brentq (the kernel uses Newton's method).
+    """
+    from scipy.optimize import brentq
+
+    row, metric = np.asarray(row, dtype=np.float64), np.asarray(metric, dtype=np.float64)
+    scaled = metric * row
+    if np.linalg.norm(scaled) <= penalty:
+        return np.zeros_like(row)
+
+    def excess(t):
+        return np.linalg.norm(scaled / (metric * t + 1.0)) - penalty
+
+    upper = 1.0
+    while excess(upper) > 0:
+        upper *= 2.0
+    t = brentq(excess, 0.0, upper, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+    return row * metric * t / (metric * t + 1.0)
+
+
+def first_layer_rows(layer_units):
+    """Slices of the flat parameters, one per input feature's row of
+    first-layer weights."""
+    width = int(layer_units[1])
+    return [slice(j * width, (j + 1) * width) for j in range(int(layer_units[0]))]
+
+
+def sgd_group_update(params, grads, velocity, layer_units, learning_rate, momentum, nesterov,
+                     penalty):
+    """SGD step, then the group step with the effective step's metric
+    ``(1 - momentum) / learning_rate``; a row the step sets to zero from
+    nonzero loses its velocity. Returns new ``(params, velocity)``."""
+    new_params, new_velocity = sgd_update(params, grads, velocity, learning_rate, momentum,
+                                          nesterov)
+    metric = (1.0 - momentum) / learning_rate
+    for rows in first_layer_rows(layer_units):
+        new_params[rows] = group_proximal_step(new_params[rows], np.full(rows.stop - rows.start,
+                                                                          metric), penalty)
+        if np.all(new_params[rows] == 0) and np.any(np.asarray(params)[rows] != 0):
+            new_velocity[rows] = 0.0
+    return new_params, new_velocity
+
+
+def adam_group_update(params, grads, ms, vs, t, layer_units, learning_rate_init, beta_1, beta_2,
+                      epsilon, penalty):
+    """Adam step, then the group step in Adam's metric ``(sqrt(v) + eps) /
+    rate`` with the bias-corrected rate. Returns new ``(params, ms, vs)``."""
+    new_params, ms, vs = adam_update(params, grads, ms, vs, t, learning_rate_init, beta_1, beta_2,
+                                     epsilon)
+    rate = learning_rate_init * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    for rows in first_layer_rows(layer_units):
+        metric = (np.sqrt(vs[rows]) + epsilon) / rate
+        new_params[rows] = group_proximal_step(new_params[rows], metric, penalty)
+    return new_params, ms, vs
+
+
+def group_penalty(params, layer_units, group_l1):
+    """``group_l1 * sum_j ||W0[j, :]||_2``."""
+    params = np.asarray(params, dtype=np.float64)
+    return group_l1 * sum(np.linalg.norm(params[rows]) for rows in first_layer_rows(layer_units))
 
 
 # --------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def make_config(activation, loss, solver="sgd", nesterov=False, batch_size=1):
 
 
 def make_hyper(learning_rate=0.1, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-               l2=0.0, l1=0.0, proba_eps=EPS64):
+               l2=0.0, l1=0.0, proba_eps=EPS64, group_l1=0.0):
     hyper = np.zeros(k.N_HYPER, dtype=np.float64)
     hyper[k.HYP_LEARNING_RATE] = learning_rate
     hyper[k.HYP_MOMENTUM] = momentum
@@ -94,6 +94,7 @@ def make_hyper(learning_rate=0.1, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilo
     hyper[k.HYP_L2] = l2
     hyper[k.HYP_L1] = l1
     hyper[k.HYP_PROBA_EPS] = proba_eps
+    hyper[k.HYP_GROUP_L1] = group_l1
     return hyper
 
 
@@ -465,13 +466,23 @@ def test_loss_and_gradient_matches_finite_differences(activation, loss, n_output
 # --------------------------------------------------------------------------
 
 
+def chain_units(n_params, n_coefs):
+    """A ``layer_units`` with ``n_coefs`` weights among ``n_params``
+    parameters: a first layer of ``n_coefs - n_intercepts + 1`` inputs, then
+    one unit per layer."""
+    n_intercepts = n_params - n_coefs
+    assert 1 <= n_intercepts <= n_coefs
+    return units_array(n_coefs - n_intercepts + 1, *[1] * n_intercepts)
+
+
 def sgd_step(params, grads, velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty):
     """One ``optimizer_step`` of SGD on an already finished gradient (weight
     sum 1, no L2); ``params`` and ``velocity`` are updated in place."""
     state = np.stack([velocity, np.zeros_like(velocity)])
     config = make_config("relu", "squared_error", "sgd", nesterov)
     hyper = make_hyper(learning_rate=learning_rate, momentum=momentum, l1=l1_penalty)
-    k.optimizer_step(params, grads, state, n_coefs, 1.0, np.zeros(1, dtype=np.int64), config, hyper)
+    k.optimizer_step(params, grads, state, chain_units(params.shape[0], n_coefs), 1.0,
+                     np.zeros(1, dtype=np.int64), config, hyper)
     velocity[:] = state[0]
 
 
@@ -482,8 +493,8 @@ def adam_step(params, grads, first, second, n_coefs, t, hyper, l1_penalty):
     hyper = hyper.copy()
     hyper[k.HYP_L1] = l1_penalty
     adam_steps = np.array([t - 1], dtype=np.int64)
-    k.optimizer_step(params, grads, state, n_coefs, 1.0, adam_steps, make_config("relu", "squared_error", "adam"),
-                     hyper)
+    k.optimizer_step(params, grads, state, chain_units(params.shape[0], n_coefs), 1.0, adam_steps,
+                     make_config("relu", "squared_error", "adam"), hyper)
     assert adam_steps[0] == t
     first[:], second[:] = state
 
@@ -699,6 +710,209 @@ def test_adam_step_l1_crossing_zero_lands_on_zero():
 
 
 # --------------------------------------------------------------------------
+# 4b. The group-lasso step
+# --------------------------------------------------------------------------
+
+GROUP_UNITS = (6, 4, 2)  # six input features, each a row of 4 first-layer weights
+
+
+def test_reference_group_step_is_the_minimiser():
+    """The reference's proximal step satisfies the optimality conditions and
+    beats random perturbations, on both of its branches."""
+    rng = np.random.default_rng(80)
+    branches = {"zero": 0, "shrunk": 0}
+    for _ in range(40):
+        row = rng.normal(size=5)
+        metric = rng.uniform(0.1, 10.0, size=5)
+        penalty = rng.uniform(0.5, 30.0)
+        u = ref.group_proximal_step(row, metric, penalty)
+
+        def objective(v):
+            return 0.5 * np.sum(metric * (v - row) ** 2) + penalty * np.linalg.norm(v)
+
+        if np.all(u == 0):
+            branches["zero"] += 1
+            # 0 is optimal iff the gradient of the smooth part lies in the
+            # penalty's subdifferential ball.
+            assert np.linalg.norm(metric * row) <= penalty
+        else:
+            branches["shrunk"] += 1
+            residual = metric * (u - row) + penalty * u / np.linalg.norm(u)
+            assert_allclose(residual, 0.0, atol=1e-9 * penalty)
+        for _ in range(20):
+            assert objective(u) <= objective(u + 1e-4 * rng.normal(size=5)) + 1e-14
+    assert min(branches.values()) >= 5, branches
+
+
+def group_problem(seed, dtype, zero_rows=(1, 4), small_rows=(2, 5)):
+    """Parameters of a GROUP_UNITS network with some rows already at zero and
+    some close to it, and an optimizer state as mid-training."""
+    layer_units = units_array(*GROUP_UNITS)
+    rng = np.random.default_rng(seed)
+    n = ref.n_parameters(layer_units)
+    params = rng.normal(0.0, 0.3, size=n)
+    rows = ref.first_layer_rows(layer_units)
+    for j in zero_rows:
+        params[rows[j]] = 0.0
+    for j in small_rows:
+        params[rows[j]] *= 0.02
+    state = np.stack([rng.normal(0.0, 0.02, n), rng.uniform(0.01, 0.1, n)])
+    return layer_units, rows, params.astype(dtype), state.astype(dtype), rng
+
+
+def group_step(params, grads, state, layer_units, solver, nesterov, adam_t, hyper):
+    """One optimizer_step on a finished gradient (weight sum 1); returns the
+    new ``(params, state)``."""
+    params, state = params.copy(), state.copy()
+    adam_steps = np.array([adam_t - 1], dtype=np.int64)
+    config = make_config("relu", "squared_error", solver, nesterov)
+    k.optimizer_step(params, grads.astype(params.dtype), state, layer_units, 1.0, adam_steps,
+                     config, hyper)
+    return params, state
+
+
+GROUP_SOLVERS = [
+    pytest.param("sgd", False, id="sgd"),
+    pytest.param("sgd", True, id="sgd-nesterov"),
+    pytest.param("adam", False, id="adam"),
+]
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)],
+                         ids=["float64", "float32"])
+@pytest.mark.parametrize("solver, nesterov", GROUP_SOLVERS)
+def test_group_step_matches_reference(solver, nesterov, dtype, rtol):
+    """Five steps: rows that start at zero, rows the step sets to zero, rows
+    it shrinks, and L2 and the intercepts untouched by the group lasso."""
+    layer_units, rows, params, state, rng = group_problem(81, dtype)
+    penalty = 0.6 if solver == "sgd" else 0.35
+    hyper = make_hyper(learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7,
+                       group_l1=penalty)
+    expected = params.astype(np.float64)
+    velocity, ms, vs = (s.astype(np.float64) for s in (state[0], state[0], state[1]))
+    seen = {"set to zero": 0, "shrunk": 0}
+    for t in range(1, 6):
+        grads = rng.normal(0.0, 0.5, size=params.shape[0])
+        before = [np.any(params[r] != 0) for r in rows]
+        params, state = group_step(params, grads, state, layer_units, solver, nesterov, t, hyper)
+        if solver == "adam":
+            expected, ms, vs = ref.adam_group_update(expected, grads.astype(dtype).astype(float),
+                                                     ms, vs, t, layer_units, 0.05, 0.85, 0.99, 1e-7,
+                                                     penalty)
+            expected_state = np.stack([ms, vs])
+        else:
+            expected, velocity = ref.sgd_group_update(expected, grads.astype(dtype).astype(float),
+                                                      velocity, layer_units, 0.05, 0.8, nesterov,
+                                                      penalty)
+            expected_state = np.stack([velocity, state[1].astype(float)])
+        for r, was_nonzero in zip(rows, before, strict=True):
+            if np.all(expected[r] == 0):
+                assert np.all(params[r] == 0), f"step {t}"
+                seen["set to zero"] += was_nonzero
+            else:
+                seen["shrunk"] += 1
+        assert_allclose(params, expected, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {t}")
+        assert_allclose(state, expected_state, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {t}")
+    assert min(seen.values()) >= 2, f"weak test data: {seen}"
+
+
+@pytest.mark.parametrize("nesterov", [False, True], ids=["classic", "nesterov"])
+def test_group_step_comes_after_the_l1_step(nesterov):
+    """L1's clipped step first (zeroing single weights), then the group
+    step on what it left."""
+    layer_units, rows, params, state, rng = group_problem(82, np.float64)
+    grads = rng.normal(0.0, 0.5, size=params.shape[0])
+    hyper = make_hyper(learning_rate=0.05, momentum=0.8, l1=0.3, group_l1=0.2)
+    got, got_state = group_step(params, grads, state, layer_units, "sgd", nesterov, 1, hyper)
+    n_coefs = ref.n_coefficients(layer_units)
+    expected, velocity = ref.sgd_l1_update(params, grads, state[0], n_coefs, 0.05, 0.8, nesterov,
+                                           0.3)
+    metric = np.full(layer_units[1], (1 - 0.8) / 0.05)
+    for r in rows:
+        expected[r] = ref.group_proximal_step(expected[r], metric, 0.2)
+        if np.all(expected[r] == 0) and np.any(params[r] != 0):
+            velocity[r] = 0.0
+    l1_alone = ref.sgd_l1_update(params, grads, state[0], n_coefs, 0.05, 0.8, nesterov, 0.3)[0]
+    single_zeros = [np.sum(l1_alone[r] == 0) for r in rows if np.any(l1_alone[r] != 0)]
+    assert max(single_zeros) >= 1, "weak test data: L1 zeroed no single weight"
+    assert not np.array_equal(expected, l1_alone), "weak test data: the group step did nothing"
+    assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    assert_allclose(got_state[0], velocity, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("solver, nesterov", GROUP_SOLVERS)
+@pytest.mark.parametrize("ratio, stays", [(0.9, True), (1.1, False)],
+                         ids=["gradient-below-penalty", "gradient-above-penalty"])
+def test_zero_row_stays_zero_while_its_gradient_is_below_the_penalty(solver, nesterov, ratio,
+                                                                     stays):
+    """A zero row under a steady data gradient g: at zero for 400 steps if
+    ||g|| = 0.9 x the penalty; off zero within them if ||g|| = 1.1 x."""
+    layer_units = units_array(3, 4, 1)
+    rows = ref.first_layer_rows(layer_units)
+    rng = np.random.default_rng(83)
+    params = rng.normal(0.0, 0.5, size=ref.n_parameters(layer_units))
+    params[rows[0]] = 0.0
+    penalty = 0.5
+    direction = rng.normal(size=4)
+    grads = np.zeros_like(params)
+    grads[rows[0]] = ratio * penalty * direction / np.linalg.norm(direction)
+    hyper = make_hyper(learning_rate=0.01, momentum=0.9, group_l1=penalty)
+    state = np.zeros((2, params.shape[0]))
+    left_at = None
+    for t in range(1, 401):
+        params, state = group_step(params, grads, state, layer_units, solver, nesterov, t, hyper)
+        if left_at is None and np.any(params[rows[0]] != 0):
+            left_at = t
+    assert (left_at is None) == stays, left_at
+
+
+def test_group_penalty_matches_reference():
+    layer_units, _, params, _, _ = group_problem(84, np.float64)
+    assert_allclose(k.group_penalty(params, layer_units, 0.7),
+                    ref.group_penalty(params, layer_units, 0.7), rtol=1e-13)
+
+
+def test_tiny_group_lasso_step_follows_finite_differences_of_the_penalised_objective():
+    """Away from zero rows, a proximal step of size lr is a gradient step up
+    to O(lr**2): the displacement of one full-batch SGD step (momentum 0, lr
+    1e-7) over lr equals the central differences of run_epoch's own loss,
+    data + L2 + group lasso."""
+    layer_units, X, Y, w, order, params, _ = epoch_problem(85, "binary_log", 1)
+    rows = ref.first_layer_rows(layer_units)
+    assert min(np.linalg.norm(params[r]) for r in rows) > 0.3, "a row near the kink"
+    hyper = make_hyper(learning_rate=1e-7, momentum=0.0, l2=0.3, group_l1=0.8)
+    batch_size = X.shape[0]
+    state = np.zeros((2, params.shape[0]))
+
+    def objective(p):
+        return kernel_epoch(X, Y, w, order, p, state, 0, layer_units, "tanh", "binary_log", "sgd",
+                            False, batch_size, hyper)[3] / batch_size
+
+    stepped = kernel_epoch(X, Y, w, order, params, state, 0, layer_units, "tanh", "binary_log",
+                           "sgd", False, batch_size, hyper)[0]
+    assert_gradient_close((params - stepped) / 1e-7, central_differences(objective, params),
+                          max_tol=1e-5, mean_tol=1e-6)
+
+
+@pytest.mark.parametrize("solver, nesterov", GROUP_SOLVERS)
+def test_run_epoch_with_group_lasso_matches_reference(solver, nesterov):
+    """Three minibatches: loss (group term included) and steps."""
+    layer_units, X, Y, w, order, params, state = epoch_problem(86, "log", 3, n_rows=9)
+    params[ref.first_layer_rows(layer_units)[1]] = 0.0
+    hyper = make_hyper(learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7,
+                       l2=0.1, group_l1=0.9)
+    got = kernel_epoch(X, Y, w, order, params, state, 2, layer_units, "relu", "log", solver,
+                       nesterov, 3, hyper)
+    expected = reference_epoch(X, Y, w, order, params, state, 2, layer_units, "relu", "log", solver,
+                               nesterov, 3, hyper)
+    zero_rows = sum(np.all(got[0][r] == 0) for r in ref.first_layer_rows(layer_units))
+    assert zero_rows >= 1
+    assert_allclose(got[0], expected[0], rtol=1e-11, atol=1e-13, err_msg="params")
+    assert_allclose(got[1], expected[1], rtol=1e-11, atol=1e-13, err_msg="optimizer state")
+    assert_allclose(got[3], expected[3], rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
 # 5. One epoch
 # --------------------------------------------------------------------------
 
@@ -706,26 +920,30 @@ def test_adam_step_l1_crossing_zero_lands_on_zero():
 def reference_epoch(X, Y, w, order, params, state, adam_t, layer_units, activation, loss, solver,
                     nesterov, batch_size, hyper):
     """Minibatches in ``order``: reference loss and gradient, then the
-    scikit-learn optimizer formula. L1 must be 0 (it only enters the loss)."""
+    scikit-learn optimizer formula, and the group-lasso step if
+    ``hyper[HYP_GROUP_L1] > 0``. L1 must be 0 (it only enters the loss)."""
     params = params.astype(np.float64)
     velocity, ms, vs = (s.astype(np.float64) for s in (state[0], state[0], state[1]))
-    l2, l1 = hyper[k.HYP_L2], hyper[k.HYP_L1]
+    l2, l1, group_l1 = hyper[k.HYP_L2], hyper[k.HYP_L1], hyper[k.HYP_GROUP_L1]
+    rate, momentum = hyper[k.HYP_LEARNING_RATE], hyper[k.HYP_MOMENTUM]
     loss_sum = 0.0
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
-        if w[rows].sum() <= 0:
+        w_sum = w[rows].sum()
+        if w_sum <= 0:
             continue
-        loss_sum += ref.total_loss(X[rows], Y[rows], w[rows], params, layer_units, activation, loss,
-                                   l2, l1) * len(rows)
+        loss_sum += (ref.total_loss(X[rows], Y[rows], w[rows], params, layer_units, activation, loss,
+                                    l2, l1)
+                     + ref.group_penalty(params, layer_units, group_l1) / w_sum) * len(rows)
         g = ref.gradient(X[rows], Y[rows], w[rows], params, layer_units, activation, loss, l2)
         if solver == "adam":
             adam_t += 1
-            params, ms, vs = ref.adam_update(params, g, ms, vs, adam_t, hyper[k.HYP_LEARNING_RATE],
-                                             hyper[k.HYP_BETA_1], hyper[k.HYP_BETA_2],
-                                             hyper[k.HYP_EPSILON])
+            params, ms, vs = ref.adam_group_update(
+                params, g, ms, vs, adam_t, layer_units, rate, hyper[k.HYP_BETA_1],
+                hyper[k.HYP_BETA_2], hyper[k.HYP_EPSILON], group_l1 / w_sum)
         else:
-            params, velocity = ref.sgd_update(params, g, velocity, hyper[k.HYP_LEARNING_RATE],
-                                              hyper[k.HYP_MOMENTUM], nesterov)
+            params, velocity = ref.sgd_group_update(params, g, velocity, layer_units, rate,
+                                                    momentum, nesterov, group_l1 / w_sum)
     if solver == "adam":
         return params, np.stack([ms, vs]), adam_t, loss_sum
     return params, np.stack([velocity, state[1]]), adam_t, loss_sum
@@ -1046,7 +1264,8 @@ _SIGNATURE_SCRIPT = textwrap.dedent(
         for solver in ("sgd", "adam", "lbfgs"):
             extra = [{}]
             if solver != "lbfgs":
-                extra.append(dict(l1=1e-3, dropout=0.2, early_stopping=True))
+                extra.append(dict(l1=1e-3, group_l1=1e-3, dropout=0.2, early_stopping=True,
+                                  scoring="loss"))
             for kw in extra:
                 common = dict(hidden_layer_sizes=(5,), max_iter=3, solver=solver, random_state=0, **kw)
                 for y in (y_binary, y_multiclass, y_multilabel):
@@ -1107,7 +1326,8 @@ def _signature_probe(request):
 
 def test_signature_budget_two_per_kernel(record_property):
     # float64 and float32 fits (sgd, adam, lbfgs; with and without l1,
-    # dropout and early stopping; every target type; dense, sparse and
+    # group_l1, dropout and early stopping on the validation loss; every
+    # target type; dense, sparse and
     # Fortran-ordered X) must compile each dispatcher for at most 2
     # signatures, one per float dtype.
     proc, workdir = _probe["proc"], _probe["workdir"]
