@@ -199,8 +199,9 @@ _ATTRIBUTES_DOC = """
 
     feature_importances_ : ndarray of shape (`n_features_in_`,)
         Each input feature's share of the first layer's absolute weight
-        (sums to 1; exactly 0 for a feature whose weights L1 all set to zero,
-        and all zeros if every first-layer weight is zero). Lets
+        (sums to 1; exactly 0 for a feature whose weights ``l1`` or
+        ``group_l1`` set to zero, and all zeros if every first-layer weight
+        is zero). Lets
         :class:`~sklearn.feature_selection.SelectFromModel` select features.
 
     n_features_in_ : int
@@ -230,11 +231,14 @@ _NOTES_DOC = r"""
     .. math::
 
         \frac{1}{S} \Big( \sum_{i \in B} s_i\, \ell(y_i, f(x_i))
-        + \frac{l_2}{2} \lVert W \rVert_2^2 + l_1 \lVert W \rVert_1 \Big)
+        + \frac{l_2}{2} \lVert W \rVert_2^2 + l_1 \lVert W \rVert_1
+        + g \sum_j \lVert W^{(1)}_{j\cdot} \rVert_2 \Big)
 
-    where ``W`` holds every weight (intercepts are not penalised), ``f`` is
-    the network with dropout's random mask applied to the hidden units in
-    training, and ``l`` is the loss named above.
+    where ``W`` holds every weight (intercepts are not penalised),
+    ``W^(1)_j`` is input feature ``j``'s row of first-layer weights
+    (``coefs_[0][j]``) and ``g`` is ``group_l1``, ``f`` is the network with
+    dropout's random mask applied to the hidden units in training, and ``l``
+    is the loss named above.
 
     L1 makes the objective non-smooth at zero. 'adam' feeds the pseudo-gradient
     of OWL-QN (Andrew & Gao, 2007) into its moment estimates, so the penalty
@@ -243,6 +247,16 @@ _NOTES_DOC = r"""
     stops at exactly 0.0, and a zero weight stays there while its data gradient
     is smaller than the penalty, in the spirit of the clipped updates of
     Tsuruoka et al. (2009); with momentum 0 this is proximal soft-thresholding.
+
+    The group lasso (Yuan & Lin, 2006) takes, after each step, the proximal
+    step of the group norm in that step's metric: block soft-thresholding
+    with threshold ``lr * g / (S * (1 - momentum))`` for 'sgd' (momentum's
+    effective step), and the proximal step in Adam's preconditioned metric
+    ``(sqrt(v) + eps) / lr_t`` for 'adam'. A row reaches exactly 0.0 and
+    stays there while its averaged data gradient is smaller than the penalty.
+    Start from a dense fit and raise ``group_l1`` with ``warm_start=True``
+    (and ``n_iter_no_change=np.inf``, a fixed budget per step): a feature
+    penalised from random weights may be removed before it is learnt.
 
     Dropout (Srivastava et al., 2014) is inverted: kept units are scaled by
     ``1 / (1 - p)`` during training, which is equivalent to scaling weights by
@@ -269,6 +283,9 @@ _REFERENCES_DOC = """
     Tsuruoka, Y., Tsujii, J. and Ananiadou, S. (2009). Stochastic gradient
     descent training for L1-regularized log-linear models with cumulative
     penalty. ACL-IJCNLP.
+
+    Yuan, M. and Lin, Y. (2006). Model selection and estimation in regression
+    with grouped variables. JRSS B 68, 49-67.
 """
 
 

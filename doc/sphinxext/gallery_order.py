@@ -4,6 +4,7 @@ import os
 
 READING_ORDER = [
     "plot_l1_feature_selection.py",
+    "plot_group_lasso_path.py",
     "plot_dropout_overfitting.py",
     "plot_early_stopping.py",
     "plot_regression_early_stopping.py",
