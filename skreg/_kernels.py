@@ -79,7 +79,9 @@ HYP_L2 = 5
 HYP_L1 = 6
 HYP_PROBA_EPS = 7  # clip of predicted probabilities in the log loss
 HYP_GROUP_L1 = 8  # group lasso on each input feature's first-layer weights
-N_HYPER = 9
+HYP_MAX_NORM = 9  # bound on each unit's incoming weight norm; 0 for none
+HYP_INPUT_DROPOUT = 10  # drop rate of the input features
+N_HYPER = 11
 
 # Newton iterations of the group-lasso step in Adam's metric (see
 # shrink_group); from below, a few reach 1e-12 relative.
@@ -212,6 +214,9 @@ def split_workspace(work, layer_units, capacity, n_rows, dense_input):
     weight_batch : ndarray of shape (n_rows,)
     activations, deltas : ndarray of shape (capacity * n_units,)
         As returned by :func:`layer_buffers`.
+    dropped_values : ndarray of shape (n_stored_room,)
+        The rest of the work array: room for a sparse minibatch's stored
+        values after input dropout (empty if none was made).
     """
     activations, deltas = layer_buffers(work, layer_units, capacity)
     n_in = layer_units[0]
@@ -223,18 +228,28 @@ def split_workspace(work, layer_units, capacity, n_rows, dense_input):
     start += capacity
     x_rows = n_rows if dense_input else 0
     X_batch = work[start : start + x_rows * n_in].reshape((x_rows, n_in))
-    return X_batch, Y_batch, weight_batch, activations, deltas
+    start += capacity * n_in if dense_input else 0
+    return X_batch, Y_batch, weight_batch, activations, deltas, work[start:]
 
 
-def workspace_size(layer_units, capacity, gathered_features):
+def workspace_size(layer_units, capacity, gathered_features, dropped_values=0):
     """Length of a work array for :func:`split_workspace` (and, with
     ``gathered_features=0``, for :func:`layer_buffers`).
 
     ``gathered_features`` is ``layer_units[0]`` when minibatches of a dense
-    input are gathered into the work array, else 0.
+    input are gathered into the work array, else 0; ``dropped_values`` the
+    room for a sparse minibatch's stored values under input dropout (see
+    :func:`largest_batch_storage`).
     """
     n_units = int(np.sum(layer_units[1:]))
-    return capacity * (2 * n_units + int(layer_units[-1]) + 1 + gathered_features)
+    return capacity * (2 * n_units + int(layer_units[-1]) + 1 + gathered_features) + dropped_values
+
+
+def largest_batch_storage(X_csr_indptr, batch_size):
+    """The most stored values any ``batch_size`` rows of a CSR matrix hold:
+    the sum of its ``batch_size`` longest rows."""
+    lengths = np.sort(np.diff(X_csr_indptr))
+    return int(lengths[max(0, lengths.shape[0] - batch_size):].sum())
 
 
 def kernel_input(X):
@@ -276,7 +291,7 @@ def read_only_view(array):
 
 
 @kernel
-def input_product(X, X_csr, rows, coef, out):
+def input_product(X, X_csr, rows, dropped_values, coef, out):
     """``out = input_rows @ coef``, the first layer's pre-activation.
 
     Parameters
@@ -284,6 +299,10 @@ def input_product(X, X_csr, rows, coef, out):
     X, X_csr : the input pair (see the module docstring)
     rows : ndarray of shape (n_rows,), int64
         Rows of the sparse matrix in use; only its length matters for dense X.
+    dropped_values : ndarray of shape (n_stored,) or (0,)
+        Sparse input with input dropout: the stored values of ``rows``, in
+        order, after :func:`drop_inputs`, read instead of ``data``. Empty
+        otherwise.
     coef : ndarray of shape (n_features, n_units)
     out : ndarray of shape (n_rows, n_units)
         **Modified in place.**
@@ -295,17 +314,20 @@ def input_product(X, X_csr, rows, coef, out):
         # else: a dense X without rows; the caller wrote the product into out.
         return
     out[:] = 0.0
+    dropped = dropped_values.shape[0] > 0
+    stored = 0
     for i in range(rows.shape[0]):
         row = rows[i]
         for p in range(indptr[row], indptr[row + 1]):
-            value = data[p]
+            value = dropped_values[stored] if dropped else data[p]
+            stored += 1
             feature = indices[p]
             for j in range(out.shape[1]):
                 out[i, j] += value * coef[feature, j]
 
 
 @kernel
-def input_transpose_product(X, X_csr, rows, delta, out):
+def input_transpose_product(X, X_csr, rows, dropped_values, delta, out):
     """``out = input_rows.T @ delta``, the first layer's weight gradient.
 
     ``out`` of shape (n_features, n_units) is **modified in place**; other
@@ -316,10 +338,13 @@ def input_transpose_product(X, X_csr, rows, delta, out):
         np.dot(X.T, delta, out)
         return
     out[:] = 0.0
+    dropped = dropped_values.shape[0] > 0
+    stored = 0
     for i in range(rows.shape[0]):
         row = rows[i]
         for p in range(indptr[row], indptr[row + 1]):
-            value = data[p]
+            value = dropped_values[stored] if dropped else data[p]
+            stored += 1
             feature = indices[p]
             for j in range(out.shape[1]):
                 out[feature, j] += value * delta[i, j]
@@ -330,6 +355,21 @@ def input_transpose_product(X, X_csr, rows, delta, out):
 # --------------------------------------------------------------------------
 
 
+SPLITMIX_INCREMENT = np.uint64(0x9E3779B97F4A7C15)
+
+
+@kernel
+def uniform_at(state, k):
+    """The ``k``-th (from 1) float64 uniform on [0, 1) that SplitMix64 draws
+    from the uint64 ``state``: the generator is a counter, so any draw can be
+    computed without the ones before it."""
+    z = state + np.uint64(k) * SPLITMIX_INCREMENT
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
 @kernel
 def next_uniform(rng_state):
     """Draw a float64 uniform on [0, 1) with SplitMix64.
@@ -338,12 +378,57 @@ def next_uniform(rng_state):
     generator is explicit so that dropout masks derive from ``random_state``
     alone, never from Numba's or NumPy's global generators.
     """
-    rng_state[0] += np.uint64(0x9E3779B97F4A7C15)
-    z = rng_state[0]
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    value = uniform_at(rng_state[0], 1)
+    rng_state[0] += SPLITMIX_INCREMENT
+    return value
+
+
+@kernel
+def drop_inputs(X_batch, X_csr, rows, drop_rate, rng_state, dropped_values):
+    """Inverted dropout of a minibatch's input features.
+
+    Feature ``j`` of the minibatch's row ``i`` is dropped (set to 0) when
+    draw ``i * n_features + j + 1`` of the generator is below ``drop_rate``,
+    and kept features are scaled by 1 / (1 - drop_rate). The draws are
+    indexed by position, so dense and sparse input of the same rows get the
+    same mask; the generator then advances past all ``n_rows * n_features``
+    of them, as if each had been drawn.
+
+    Parameters
+    ----------
+    X_batch : ndarray of shape (n_rows or 0, n_features)
+        Dense input: the gathered rows, **modified in place**.
+    X_csr, rows : the sparse input (see the module docstring)
+        Sparse input: read, never written, never densified.
+    drop_rate : float
+    rng_state : ndarray of shape (1,), uint64
+        **Advanced in place.**
+    dropped_values : ndarray of shape (>= n_stored,)
+        Sparse input: receives the stored values of ``rows``, in order,
+        dropped and scaled (**modified in place**); unused for dense input.
+    """
+    keep_scale = 1.0 / (1.0 - drop_rate)
+    n_features = X_batch.shape[1]
+    state = rng_state[0]
+    data, indices, indptr = X_csr
+    if indptr.shape[0] == 0:
+        for i in range(X_batch.shape[0]):
+            for j in range(n_features):
+                if uniform_at(state, i * n_features + j + 1) < drop_rate:
+                    X_batch[i, j] = 0.0 * X_batch[i, j]
+                else:
+                    X_batch[i, j] = X_batch[i, j] * keep_scale
+    else:
+        stored = 0
+        for i in range(rows.shape[0]):
+            row = rows[i]
+            for p in range(indptr[row], indptr[row + 1]):
+                if uniform_at(state, i * n_features + indices[p] + 1) < drop_rate:
+                    dropped_values[stored] = 0.0 * data[p]
+                else:
+                    dropped_values[stored] = data[p] * keep_scale
+                stored += 1
+    rng_state[0] = state + np.uint64(rows.shape[0] * n_features) * SPLITMIX_INCREMENT
 
 
 # --------------------------------------------------------------------------
@@ -452,7 +537,8 @@ def activate_output(Z, intercept, loss):
 
 
 @kernel
-def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, activations, keep_mask):
+def forward(X, X_csr, rows, dropped_values, params, layer_units, config, dropout, rng_state,
+            activations, keep_mask):
     """Run the network on the input rows.
 
     Parameters
@@ -463,6 +549,9 @@ def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, act
         first layer's coefficients into the first block of ``activations``.
     rows : ndarray of shape (n_rows,), int64
         Rows of the sparse matrix in use; only its length matters for dense X.
+    dropped_values : ndarray
+        A sparse minibatch's values after input dropout, or empty (see
+        :func:`input_product`).
     params : ndarray of shape (n_params,)
     layer_units : ndarray of shape (n_layers,), int64
     config : ndarray of shape (N_CONFIG,), int64
@@ -491,7 +580,7 @@ def forward(X, X_csr, rows, params, layer_units, config, dropout, rng_state, act
         coef, intercept = layer_parameters(params, layer_units, layer)
         Z = layer_block(activations, layer_units, layer, n_rows)
         if layer == 0:
-            input_product(X, X_csr, rows, coef, Z)
+            input_product(X, X_csr, rows, dropped_values, coef, Z)
         else:
             np.dot(layer_block(activations, layer_units, layer - 1, n_rows), coef, Z)
         if layer == output_layer:
@@ -622,13 +711,13 @@ def multiply_by_slope(delta, output, keep_mask, activation, drop_rate):
 
 
 @kernel
-def backward(X, X_csr, rows, params, raw_grads, layer_units, config, dropout, activations, keep_mask,
-             deltas):
+def backward(X, X_csr, rows, dropped_values, params, raw_grads, layer_units, config, dropout,
+             activations, keep_mask, deltas):
     """Back-propagate the output delta into the data term's raw gradient.
 
     Parameters
     ----------
-    X, X_csr, rows : the input, as given to :func:`forward`
+    X, X_csr, rows, dropped_values : the input, as given to :func:`forward`
     params : ndarray of shape (n_params,)
     raw_grads : ndarray of shape (n_params,)
         Receives ``A.T @ delta`` per weight matrix and ``sum(delta)`` per
@@ -651,7 +740,7 @@ def backward(X, X_csr, rows, params, raw_grads, layer_units, config, dropout, ac
         coef_grad, intercept_grad = layer_parameters(raw_grads, layer_units, layer)
         delta = layer_block(deltas, layer_units, layer, n_rows)
         if layer == 0:
-            input_transpose_product(X, X_csr, rows, delta, coef_grad)
+            input_transpose_product(X, X_csr, rows, dropped_values, delta, coef_grad)
         else:
             np.dot(layer_block(activations, layer_units, layer - 1, n_rows).T, delta, coef_grad)
         intercept_grad[:] = 0.0
@@ -924,6 +1013,36 @@ def shrink_group(row, first_state, second_state, constants, adam, was_zero):
 
 
 @kernel
+def bound_unit_norms(params, layer_units, max_norm):
+    """The max-norm constraint: every unit's incoming weight vector (a column
+    of a layer's coefficients, output layer included) whose L2 norm exceeds
+    ``max_norm`` is rescaled to norm ``max_norm``, the projection onto that
+    ball. Intercepts are not constrained. ``params`` is **modified in
+    place**.
+    """
+    widest = 0
+    for i in range(1, layer_units.shape[0]):
+        widest = max(widest, layer_units[i])
+    # Squared norms, then scales, of a layer's columns, summed row by row so
+    # that the coefficients are read in memory order.
+    column = np.empty(widest)
+    for layer in range(layer_units.shape[0] - 1):
+        coef, _ = layer_parameters(params, layer_units, layer)
+        fan_in, fan_out = coef.shape
+        for h in range(fan_out):
+            column[h] = 0.0
+        for i in range(fan_in):
+            for h in range(fan_out):
+                column[h] += np.float64(coef[i, h]) ** 2
+        for h in range(fan_out):
+            norm = math.sqrt(column[h])
+            column[h] = max_norm / norm if norm > max_norm else 1.0
+        for i in range(fan_in):
+            for h in range(fan_out):
+                coef[i, h] = coef[i, h] * column[h]
+
+
+@kernel
 def optimizer_step(params, raw_grads, optimizer_state, layer_units, weight_sum, adam_steps, config, hyper):
     """Finish a minibatch's gradient and take one SGD or Adam step.
 
@@ -949,7 +1068,14 @@ def optimizer_step(params, raw_grads, optimizer_state, layer_units, weight_sum, 
     config : ndarray of shape (N_CONFIG,), int64
     hyper : ndarray of shape (N_HYPER,), float64
         The L1 and group-lasso penalties of the step are ``hyper[HYP_L1] /
-        weight_sum`` and ``hyper[HYP_GROUP_L1] / weight_sum``.
+        weight_sum`` and ``hyper[HYP_GROUP_L1] / weight_sum``; a positive
+        ``hyper[HYP_MAX_NORM]`` bounds the units' weight norms after the step.
+
+    Notes
+    -----
+    The order within a step: the SGD or Adam update of every parameter (data
+    gradient, L2, and L1's clipped step), then the group lasso's proximal
+    step on each input feature's row, then the max-norm projection.
     """
     adam = config[CFG_SOLVER] == SOLVER_ADAM
     learning_rate = hyper[HYP_LEARNING_RATE]
@@ -982,6 +1108,8 @@ def optimizer_step(params, raw_grads, optimizer_state, layer_units, weight_sum, 
     step_part(params[grouped:n], raw_grads[grouped:n], first[grouped:n], second[grouped:n], weights,
               adam, nesterov)
     step_part(params[n:], raw_grads[n:], first[n:], second[n:], intercepts, adam, nesterov)
+    if hyper[HYP_MAX_NORM] > 0:
+        bound_unit_norms(params, layer_units, hyper[HYP_MAX_NORM])
 
 
 # --------------------------------------------------------------------------
@@ -1068,12 +1196,16 @@ def run_epoch(
     optimizer_state : ndarray of shape (2, n_params)
         Velocity (sgd, row 0) or first and second moments (adam), **modified
         in place**.
-    work : ndarray of shape (workspace_size(layer_units, batch_size, n),)
+    work : ndarray of shape (workspace_size(layer_units, batch_size, n, m),)
         Scratch space, overwritten; ``n`` is ``layer_units[0]`` for dense X
-        and 0 for sparse X.
+        and 0 for sparse X, ``m`` the room for a sparse minibatch's stored
+        values under input dropout (else 0).
     layer_units : ndarray of shape (n_layers,), int64
     config : ndarray of shape (N_CONFIG,), int64
     hyper : ndarray of shape (N_HYPER,), float64
+        ``hyper[HYP_INPUT_DROPOUT]`` drops input features (:func:`drop_inputs`)
+        before each minibatch's forward pass, which then draws the hidden
+        units' masks.
     dropout : ndarray of shape (n_layers - 2,), float64
     adam_steps : ndarray of shape (1,), int64
         Adam steps taken so far, **incremented in place** per minibatch.
@@ -1094,6 +1226,7 @@ def run_epoch(
     l2 = hyper[HYP_L2]
     l1 = hyper[HYP_L1]
     group_l1 = hyper[HYP_GROUP_L1]
+    input_drop_rate = hyper[HYP_INPUT_DROPOUT]
     loss_code = config[CFG_LOSS]
     dense = X_csr[2].shape[0] == 0
     n_hidden_units = 0
@@ -1108,7 +1241,7 @@ def run_epoch(
         stop = min(start + batch_size, n_samples)
         n_rows = stop - start
         rows = sample_order[start:stop]
-        X_batch, Y_batch, weight_batch, activations, deltas = split_workspace(
+        X_batch, Y_batch, weight_batch, activations, deltas, dropped_room = split_workspace(
             work, layer_units, batch_size, n_rows, dense
         )
         gather_input_rows(X, rows, X_batch)
@@ -1116,8 +1249,14 @@ def run_epoch(
         if weight_sum <= 0.0:
             # Only zero-weight rows: they carry no gradient information.
             continue
+        dropped_values = dropped_room[:0]
+        if input_drop_rate > 0:
+            drop_inputs(X_batch, X_csr, rows, input_drop_rate, rng_state, dropped_room)
+            if not dense:
+                dropped_values = dropped_room
         output = forward(
-            X_batch, X_csr, rows, params, layer_units, config, dropout, rng_state, activations, keep_mask
+            X_batch, X_csr, rows, dropped_values, params, layer_units, config, dropout, rng_state,
+            activations, keep_mask
         )
         output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_rows)
         data_loss = data_loss_and_output_delta(
@@ -1127,7 +1266,8 @@ def run_epoch(
         if group_l1 > 0:
             penalty += group_penalty(params, layer_units, group_l1)
         loss_sum += (data_loss / weight_sum + penalty / weight_sum) * n_rows
-        backward(X_batch, X_csr, rows, params, grads, layer_units, config, dropout, activations, keep_mask, deltas)
+        backward(X_batch, X_csr, rows, dropped_values, params, grads, layer_units, config, dropout,
+                 activations, keep_mask, deltas)
         optimizer_step(params, grads, optimizer_state, layer_units, weight_sum, adam_steps, config, hyper)
     return loss_sum
 
@@ -1171,20 +1311,22 @@ def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, grad_scratch, w
     for start in range(0, n_samples, chunk_size):
         stop = min(start + chunk_size, n_samples)
         rows = np.arange(start, stop)
-        X_batch, Y_batch, weight_batch, activations, deltas = split_workspace(
+        X_batch, Y_batch, weight_batch, activations, deltas, dropped_room = split_workspace(
             work, layer_units, chunk_size, stop - start, dense
         )
+        no_dropped_values = dropped_room[:0]
         gather_input_rows(X, rows, X_batch)
         weight_sum += gather_targets(Y, sample_weight, rows, Y_batch, weight_batch)
         output = forward(
-            X_batch, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, no_keep_mask
+            X_batch, X_csr, rows, no_dropped_values, params, layer_units, config, no_dropout,
+            unused_rng, activations, no_keep_mask
         )
         output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, stop - start)
         data_loss += data_loss_and_output_delta(
             output, Y_batch, weight_batch, config[CFG_LOSS], hyper[HYP_PROBA_EPS], output_delta
         )
-        backward(X_batch, X_csr, rows, params, grad_scratch, layer_units, config, no_dropout, activations,
-                 no_keep_mask, deltas)
+        backward(X_batch, X_csr, rows, no_dropped_values, params, grad_scratch, layer_units, config,
+                 no_dropout, activations, no_keep_mask, deltas)
         grads += grad_scratch
     n_coefs = n_coefficients(layer_units)
     finish_gradient(params, grads, n_coefs, hyper[HYP_L2], weight_sum)
@@ -1235,7 +1377,8 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
         if dense:
             np.dot(X[start:stop], first_coef, activations[: (stop - start) * n_first].reshape((stop - start, n_first)))
         chunk_output = forward(
-            no_rows, X_csr, rows, params, layer_units, config, no_dropout, unused_rng, activations, no_keep_mask
+            no_rows, X_csr, rows, activations[:0], params, layer_units, config, no_dropout,
+            unused_rng, activations, no_keep_mask
         )
         # An element loop: a 2-d slice assignment compiles for about 4 s.
         for i in range(chunk_output.shape[0]):

@@ -46,8 +46,9 @@ _PARAMETERS_DOC = """
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         Optimizer. 'sgd' and 'adam' train in minibatches, one compiled call per
         epoch; 'lbfgs' is scipy's L-BFGS-B on the full-batch objective, often
-        better on small data sets. 'lbfgs' supports neither ``l1`` nor
-        ``dropout`` and raises a ValueError if either is set.
+        better on small data sets. 'lbfgs' supports none of ``l1``,
+        ``group_l1``, ``dropout``, ``input_dropout`` and ``max_norm``, and
+        raises a ValueError if one is set.
 
     l2 : float, default=0.0001
         L2 penalty strength, scikit-learn's ``alpha`` under another name and on
@@ -75,6 +76,24 @@ _PARAMETERS_DOC = """
         layers, a sequence gives one rate per hidden layer. Kept units are
         scaled by ``1 / (1 - p)`` in training, so prediction uses every unit
         and is deterministic. Not supported by 'lbfgs'.
+
+    input_dropout : float, default=0.0
+        Probability, in [0, 1), of dropping each input feature of each
+        training sample, drawn anew for every minibatch from the generator of
+        ``dropout``; kept inputs are scaled by ``1 / (1 - p)``. Sparse input
+        drops its stored values and is never densified, with the same masks
+        as dense input. Prediction uses every input. The dropout paper's
+        rate for inputs is about 0.2. Not supported by 'lbfgs'.
+
+    max_norm : float or None, default=None
+        Bound on the L2 norm of each unit's incoming weight vector (each
+        column of each ``coefs_[l]``, output layer included): after every
+        'sgd' or 'adam' step, a column whose norm exceeds ``max_norm`` is
+        rescaled to norm ``max_norm`` (intercepts are not constrained), as
+        Keras' ``MaxNorm(axis=0)``. With dropout, it lets training take large
+        learning rates and momentum without the weights blowing up
+        (Srivastava et al., 2014). Not supported by 'lbfgs': a projection is
+        not part of a smooth objective.
 
     batch_size : int or 'auto', default='auto'
         Minibatch size for 'sgd' and 'adam'; 'auto' is ``min(200, n_samples)``.
@@ -344,6 +363,8 @@ class _BaseMLP(BaseEstimator):
         "l1": [Interval(Real, 0, None, closed="left")],
         "group_l1": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -376,6 +397,8 @@ class _BaseMLP(BaseEstimator):
         l1=0.0,
         group_l1=0.0,
         dropout=0.0,
+        input_dropout=0.0,
+        max_norm=None,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -404,6 +427,8 @@ class _BaseMLP(BaseEstimator):
         self.l1 = l1
         self.group_l1 = group_l1
         self.dropout = dropout
+        self.input_dropout = input_dropout
+        self.max_norm = max_norm
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -525,11 +550,15 @@ class _BaseMLP(BaseEstimator):
         if self.solver != "lbfgs":
             return
         non_smooth = "L-BFGS needs a smooth objective. Use solver='adam' or 'sgd', which reach exact zeros."
-        minibatches = "it needs minibatches. Use solver='adam' or 'sgd'."
+        minibatches = "needs minibatches. Use solver='adam' or 'sgd'."
         unsupported = [
             ("l1", self.l1 > 0, non_smooth),
             ("group_l1", self.group_l1 > 0, non_smooth),
             ("dropout", np.any(dropout > 0), "dropout " + minibatches),
+            ("input_dropout", self.input_dropout > 0, "input dropout " + minibatches),
+            ("max_norm", self.max_norm is not None,
+             "a projection after each step is not part of a smooth objective. Use "
+             "solver='adam' or 'sgd'."),
         ]
         for name, used, reason in unsupported:
             if used:
@@ -610,6 +639,8 @@ class _BaseMLP(BaseEstimator):
         hyper[k.HYP_L2] = self.l2
         hyper[k.HYP_L1] = self.l1
         hyper[k.HYP_GROUP_L1] = self.group_l1
+        hyper[k.HYP_MAX_NORM] = 0.0 if self.max_norm is None else self.max_norm
+        hyper[k.HYP_INPUT_DROPOUT] = self.input_dropout
         hyper[k.HYP_PROBA_EPS] = np.finfo(dtype).eps
         network = Network(layer_units=layer_units, config=config, hyper=hyper, dropout=dropout)
         training = TrainingData(X=X, Y=targets.Y, sample_weight=sample_weight, rows=np.arange(X.shape[0]))
@@ -876,6 +907,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         l1=0.0,
         group_l1=0.0,
         dropout=0.0,
+        input_dropout=0.0,
+        max_norm=None,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -906,6 +939,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             l1=l1,
             group_l1=group_l1,
             dropout=dropout,
+            input_dropout=input_dropout,
+            max_norm=max_norm,
             batch_size=batch_size,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
@@ -1269,6 +1304,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         l1=0.0,
         group_l1=0.0,
         dropout=0.0,
+        input_dropout=0.0,
+        max_norm=None,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -1298,6 +1335,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             l1=l1,
             group_l1=group_l1,
             dropout=dropout,
+            input_dropout=input_dropout,
+            max_norm=max_norm,
             batch_size=batch_size,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,

@@ -299,7 +299,7 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
         # Continued, not re-seeded: an integer random_state would otherwise
         # draw the same masks in every partial_fit call.
         rng_state[0] = progress.dropout_rng_state
-    elif np.any(dropout > 0):
+    elif np.any(dropout > 0) or hyper[k.HYP_INPUT_DROPOUT] > 0:
         # Drawn only when needed, so that without dropout the stream of
         # random numbers is scikit-learn's.
         rng_state[0] = random_state.randint(np.iinfo(np.int64).max, dtype=np.int64)
@@ -316,8 +316,14 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
     X_dense, X_csr = k.kernel_input(training.X)
     Y_kernel = k.read_only_view(training.Y)
     weight_kernel = k.kernel_sample_weight(training.sample_weight, params.dtype)
-    gathered_features = 0 if sp.issparse(training.X) else training.X.shape[1]
-    work = np.empty(k.workspace_size(layer_units, batch_size, gathered_features), dtype=params.dtype)
+    sparse = sp.issparse(training.X)
+    gathered_features = 0 if sparse else training.X.shape[1]
+    # A sparse minibatch's values after input dropout are written apart.
+    dropped_room = 0
+    if sparse and hyper[k.HYP_INPUT_DROPOUT] > 0:
+        dropped_room = k.largest_batch_storage(training.X.indptr, batch_size)
+    work = np.empty(k.workspace_size(layer_units, batch_size, gathered_features, dropped_room),
+                    dtype=params.dtype)
     positions = np.arange(n_train)
     is_sgd = config[k.CFG_SOLVER] == k.SOLVER_SGD
     loss = np.nan

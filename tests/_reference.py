@@ -357,6 +357,31 @@ def group_penalty(params, layer_units, group_l1):
 
 
 # --------------------------------------------------------------------------
+# Max-norm constraint and input dropout
+# --------------------------------------------------------------------------
+
+
+def max_norm_projection(params, layer_units, max_norm):
+    """Every weight matrix's columns whose L2 norm exceeds ``max_norm``
+    rescaled to norm ``max_norm``; intercepts unchanged."""
+    coefs, intercepts = unpack(params, layer_units)
+    projected = []
+    for W in coefs:
+        norms = np.linalg.norm(W, axis=0)
+        projected.append(W * np.where(norms > max_norm, max_norm / np.where(norms > 0, norms, 1),
+                                      1.0))
+    return pack(projected, intercepts)
+
+
+def input_dropout_mask(uniforms, n_rows, n_features, rate):
+    """The inverted-dropout factors of a minibatch's inputs from the
+    generator's next ``n_rows * n_features`` uniforms, row-major: 0 where the
+    uniform is below ``rate``, else 1 / (1 - rate)."""
+    u = np.asarray(uniforms, dtype=np.float64).reshape(n_rows, n_features)
+    return np.where(u < rate, 0.0, 1.0 / (1.0 - rate))
+
+
+# --------------------------------------------------------------------------
 # SplitMix64 (Steele, Lea & Flood 2014), on Python integers
 # --------------------------------------------------------------------------
 

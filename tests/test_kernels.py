@@ -18,6 +18,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 import _reference as ref
@@ -111,9 +112,11 @@ def no_dropout(layer_units):
 
 
 def dense_input(X):
-    """``X, X_csr, rows`` for a dense X, as the drivers hand a gathered batch
-    to the layer kernels: X writable, the empty CSR arrays read-only."""
-    return np.ascontiguousarray(X), k.kernel_input(X)[1], np.arange(X.shape[0])
+    """``X, X_csr, rows, dropped_values`` for a dense X, as the drivers hand a
+    gathered batch to the layer kernels: X writable, the empty CSR arrays
+    read-only, no sparse values after input dropout."""
+    X = np.ascontiguousarray(X)
+    return X, k.kernel_input(X)[1], np.arange(X.shape[0]), np.empty(0, dtype=X.dtype)
 
 
 def seed_state(seed):
@@ -913,6 +916,176 @@ def test_run_epoch_with_group_lasso_matches_reference(solver, nesterov):
 
 
 # --------------------------------------------------------------------------
+# 4c. The max-norm constraint
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-6)],
+                         ids=["float64", "float32"])
+def test_bound_unit_norms_matches_reference(dtype, rtol):
+    """Columns over, exactly at and under the bound, in every layer (the
+    output layer's too); intercepts are never touched."""
+    layer_units = units_array(4, 5, 3, 2)
+    rng = np.random.default_rng(87)
+    params = rng.normal(0.0, 1.0, size=ref.n_parameters(layer_units))
+    coefs, intercepts = ref.unpack(params, layer_units)
+    max_norm = 1.2
+    coefs[0][:, 0] *= max_norm / np.linalg.norm(coefs[0][:, 0])  # exactly at the bound
+    coefs[1][:, 1] *= 0.5 / np.linalg.norm(coefs[1][:, 1])  # well under it
+    intercepts[0][:] = 10.0  # far over any bound: not constrained
+    params = ref.pack(coefs, intercepts).astype(dtype)
+    norms = [np.linalg.norm(W, axis=0) for W in ref.unpack(params, layer_units)[0]]
+    assert sum(int(np.sum(n > max_norm * (1 + 1e-6))) for n in norms) >= 5, "weak test data"
+    assert sum(int(np.sum(n < max_norm)) for n in norms) >= 2, "weak test data"
+    got = params.copy()
+    k.bound_unit_norms(got, layer_units, max_norm)
+    assert_allclose(got, ref.max_norm_projection(params, layer_units, max_norm), rtol=rtol,
+                    atol=rtol * 1e-2)
+    for W in ref.unpack(got, layer_units)[0]:
+        assert np.linalg.norm(W, axis=0).max() <= max_norm * (1 + 4 * np.finfo(dtype).eps)
+    n_coefs = ref.n_coefficients(layer_units)
+    assert_array_equal(got[n_coefs:], params[n_coefs:])
+
+
+@pytest.mark.parametrize("solver, nesterov", GROUP_SOLVERS)
+def test_max_norm_comes_after_the_step_and_the_group_step(solver, nesterov):
+    layer_units, _, params, state, rng = group_problem(88, np.float64)
+    grads = rng.normal(0.0, 0.5, size=params.shape[0])
+    hyper = make_hyper(learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7,
+                       group_l1=0.3)
+    unbounded, unbounded_state = group_step(params, grads, state, layer_units, solver, nesterov, 1,
+                                            hyper)
+    hyper[k.HYP_MAX_NORM] = 0.4
+    bounded, bounded_state = group_step(params, grads, state, layer_units, solver, nesterov, 1,
+                                        hyper)
+    expected = ref.max_norm_projection(unbounded, layer_units, 0.4)
+    assert not np.allclose(expected, unbounded), "weak test data: nothing projected"
+    assert_allclose(bounded, expected, rtol=1e-13, atol=1e-15)
+    # The projection moves the weights only: the optimizer's state is the step's.
+    assert_array_equal(bounded_state, unbounded_state)
+
+
+# --------------------------------------------------------------------------
+# 4d. Input dropout
+# --------------------------------------------------------------------------
+
+
+def test_uniform_at_is_the_kth_sequential_draw():
+    state = seed_state(2**63 + 12345)
+    sequential = [k.next_uniform(state) for _ in range(20)]
+    direct = [k.uniform_at(np.uint64(2**63 + 12345), i) for i in range(1, 21)]
+    assert sequential == direct == ref.splitmix64_uniforms(2**63 + 12345, 20)
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.5, 0.8])
+def test_drop_inputs_rate_within_binomial_tolerance(rate):
+    """Ones in, so the output shows the mask: 0 or exactly 1 / (1 - rate);
+    the dropped share within 4 standard deviations of the rate; the mask the
+    reference computes from the same uniforms; the generator advanced past
+    every draw."""
+    n_rows, n_features = 300, 40
+    X_batch = np.ones((n_rows, n_features))
+    state = seed_state(89)
+    no_csr = k.kernel_input(X_batch)[1]
+    k.drop_inputs(X_batch, no_csr, np.arange(n_rows), rate, state, np.empty(0))
+    kept_value = 1.0 / (1.0 - rate)
+    assert set(np.unique(X_batch)) <= {0.0, kept_value}
+    dropped = np.mean(X_batch == 0.0)
+    n = n_rows * n_features
+    assert abs(dropped - rate) <= 4 * np.sqrt(rate * (1 - rate) / n), dropped
+    expected = ref.input_dropout_mask(ref.splitmix64_uniforms(89, n), n_rows, n_features, rate)
+    assert_array_equal(X_batch, expected)
+    after = seed_state(89)
+    for _ in range(n):
+        k.next_uniform(after)
+    assert state[0] == after[0]
+
+
+def test_drop_inputs_on_csr_rows_equals_the_dense_mask():
+    """The same rows, sparse and dense: the dropped stored values are the
+    dense mask's entries at the stored positions, and the generator ends in
+    the same state."""
+    rng = np.random.default_rng(90)
+    dense = np.where(rng.uniform(size=(12, 9)) < 0.3, rng.normal(size=(12, 9)), 0.0)
+    X = sp.csr_matrix(dense)
+    rows = np.array([3, 0, 11, 3, 7], dtype=np.int64)
+    X_csr = k.kernel_input(X)[1]
+    dropped_values = np.full(X[rows].nnz, np.nan)
+    sparse_state, dense_state = seed_state(91), seed_state(91)
+    # As run_epoch hands it over: a sparse minibatch gathers no dense rows.
+    no_rows = np.empty((0, X.shape[1]))
+    k.drop_inputs(no_rows, X_csr, rows, 0.4, sparse_state, dropped_values)
+    X_batch = dense[rows].copy()
+    k.drop_inputs(X_batch, k.kernel_input(X_batch)[1], rows, 0.4, dense_state, np.empty(0))
+    assert_array_equal(dropped_values, X_batch[dense[rows] != 0])
+    assert sparse_state[0] == dense_state[0]
+    assert 0 < np.sum(dropped_values == 0) < dropped_values.size, "weak test data"
+
+
+def test_input_dropout_gradient_with_a_fixed_mask_matches_finite_differences():
+    """The mask depends on the generator alone, so resetting its seed fixes
+    it: a tiny full-batch SGD step (momentum 0) over lr equals the central
+    differences of run_epoch's loss at that mask, and the reference gradient
+    on the masked inputs."""
+    layer_units, X, Y, w, order, params, _ = epoch_problem(92, "binary_log", 1)
+    hyper = make_hyper(learning_rate=1e-7, momentum=0.0, l2=0.2)
+    hyper[k.HYP_INPUT_DROPOUT] = 0.4
+    batch_size = X.shape[0]
+    state = np.zeros((2, params.shape[0]))
+
+    def epoch(p):
+        return kernel_epoch(X, Y, w, order, p, state, 0, layer_units, "tanh", "binary_log", "sgd",
+                            False, batch_size, hyper, seed=93)
+
+    stepped, loss_sum = epoch(params)[0], epoch(params)[3]
+    numeric = central_differences(lambda p: epoch(p)[3] / batch_size, params)
+    assert_gradient_close((params - stepped) / 1e-7, numeric, max_tol=1e-5, mean_tol=1e-6)
+    mask = ref.input_dropout_mask(ref.splitmix64_uniforms(93, X.size), *X.shape, 0.4)
+    assert 0 < np.sum(mask == 0) < mask.size, "weak test data"
+    # run_epoch's rows come in ``order``; the mask follows the minibatch's rows.
+    masked = X[order] * mask
+    expected = ref.gradient(masked, Y[order], w[order], params, layer_units, "tanh", "binary_log",
+                            l2=0.2)
+    assert_gradient_close(numeric, expected, max_tol=1e-6, mean_tol=1e-7)
+    assert_allclose(loss_sum / batch_size,
+                    ref.total_loss(masked, Y[order], w[order], params, layer_units, "tanh",
+                                   "binary_log", l2=0.2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver, nesterov", [pytest.param("sgd", True, id="sgd-nesterov"),
+                                              pytest.param("adam", False, id="adam")])
+def test_run_epoch_input_dropout_sparse_equals_dense(solver, nesterov):
+    """Input and hidden dropout together, three minibatches: sparse and dense
+    input train alike, and the generator ends in the same state."""
+    rng = np.random.default_rng(94)
+    layer_units = units_array(6, 5, 3)
+    X = np.where(rng.uniform(size=(9, 6)) < 0.5, rng.normal(size=(9, 6)), 0.0)
+    Y = np.eye(3)[rng.integers(0, 3, size=9)]
+    w = rng.uniform(0.5, 2.0, size=9)
+    order = rng.permutation(9).astype(np.int64)
+    params = rng.normal(0.0, 0.5, size=ref.n_parameters(layer_units))
+    state = np.zeros((2, params.shape[0]))
+    hyper = make_hyper(learning_rate=0.05, momentum=0.8)
+    hyper[k.HYP_INPUT_DROPOUT] = 0.3
+    dropout = np.array([0.25])
+    config = make_config("relu", "log", solver, nesterov, 3)
+    results = {}
+    for name, data in (("dense", X), ("sparse", sp.csr_matrix(X))):
+        p, s, rng_state = params.copy(), state.copy(), seed_state(95)
+        room = k.largest_batch_storage(data.indptr, 3) if name == "sparse" else 0
+        gathered = 0 if name == "sparse" else 6
+        work = np.full(k.workspace_size(layer_units, 3, gathered, room), np.nan)
+        loss = k.run_epoch(*k.kernel_input(data), k.read_only_view(Y), k.read_only_view(w), order,
+                           p, np.empty_like(p), s, work, layer_units, config, hyper, dropout,
+                           np.zeros(1, dtype=np.int64), rng_state)
+        results[name] = (p, s, rng_state[0], loss)
+    assert_allclose(results["sparse"][0], results["dense"][0], rtol=1e-12, atol=1e-14)
+    assert_allclose(results["sparse"][1], results["dense"][1], rtol=1e-12, atol=1e-14)
+    assert results["sparse"][2] == results["dense"][2]
+    assert_allclose(results["sparse"][3], results["dense"][3], rtol=1e-13)
+
+
+# --------------------------------------------------------------------------
 # 5. One epoch
 # --------------------------------------------------------------------------
 
@@ -1264,8 +1437,8 @@ _SIGNATURE_SCRIPT = textwrap.dedent(
         for solver in ("sgd", "adam", "lbfgs"):
             extra = [{}]
             if solver != "lbfgs":
-                extra.append(dict(l1=1e-3, group_l1=1e-3, dropout=0.2, early_stopping=True,
-                                  scoring="loss"))
+                extra.append(dict(l1=1e-3, group_l1=1e-3, dropout=0.2, input_dropout=0.1,
+                                  max_norm=2.0, early_stopping=True, scoring="loss"))
             for kw in extra:
                 common = dict(hidden_layer_sizes=(5,), max_iter=3, solver=solver, random_state=0, **kw)
                 for y in (y_binary, y_multiclass, y_multilabel):
@@ -1326,7 +1499,8 @@ def _signature_probe(request):
 
 def test_signature_budget_two_per_kernel(record_property):
     # float64 and float32 fits (sgd, adam, lbfgs; with and without l1,
-    # group_l1, dropout and early stopping on the validation loss; every
+    # group_l1, dropout, input dropout, max_norm and early stopping on the
+    # validation loss; every
     # target type; dense, sparse and
     # Fortran-ordered X) must compile each dispatcher for at most 2
     # signatures, one per float dtype.

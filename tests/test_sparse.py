@@ -334,6 +334,8 @@ def _kernel_csr(dtype=np.float64):
 
 
 ROWS = np.array([4, 0, 2, 4, 8, 6, 1, 4], dtype=np.int64)  # out of order, repeated, empty rows
+# No sparse values after input dropout: the products read the CSR data.
+NO_DROPPED = {dtype: np.empty(0, dtype=dtype) for dtype in (np.float64, np.float32)}
 DTYPES = [pytest.param(np.float64, 1e-12, id="float64"), pytest.param(np.float32, 1e-5, id="float32")]
 
 
@@ -345,13 +347,13 @@ def test_input_product_on_csr_minibatch(dtype, rtol):
     no_dense, X_csr = k.kernel_input(X)
     assert no_dense.shape == (0, X.shape[1])
     out = np.full((len(ROWS), 4), np.nan, dtype=dtype)
-    k.input_product(no_dense, X_csr, ROWS, coef, out)
+    k.input_product(no_dense, X_csr, ROWS, NO_DROPPED[dtype], coef, out)
     assert_allclose(out, dense[ROWS] @ coef, rtol=rtol, atol=rtol)
     assert np.all(out[[2, 5]] == 0.0)  # the empty rows
     # The dense pair (rows gathered) gives the same.
     out_dense = np.full_like(out, np.nan)
     X_d, no_csr = k.kernel_input(np.ascontiguousarray(dense[ROWS]))
-    k.input_product(X_d, no_csr, ROWS, coef, out_dense)
+    k.input_product(X_d, no_csr, ROWS, NO_DROPPED[dtype], coef, out_dense)
     assert_allclose(out, out_dense, rtol=rtol, atol=rtol)
 
 
@@ -362,12 +364,12 @@ def test_input_transpose_product_on_csr_minibatch(dtype, rtol):
     delta = rng.normal(size=(len(ROWS), 3)).astype(dtype)
     no_dense, X_csr = k.kernel_input(X)
     out = np.full((X.shape[1], 3), np.nan, dtype=dtype)
-    k.input_transpose_product(no_dense, X_csr, ROWS, delta, out)
+    k.input_transpose_product(no_dense, X_csr, ROWS, NO_DROPPED[dtype], delta, out)
     # Repeated rows count as often as they occur.
     assert_allclose(out, dense[ROWS].T @ delta, rtol=rtol, atol=rtol)
     out_dense = np.full_like(out, np.nan)
     X_d, no_csr = k.kernel_input(np.ascontiguousarray(dense[ROWS]))
-    k.input_transpose_product(X_d, no_csr, ROWS, delta, out_dense)
+    k.input_transpose_product(X_d, no_csr, ROWS, NO_DROPPED[dtype], delta, out_dense)
     assert_allclose(out, out_dense, rtol=rtol, atol=rtol)
 
 
@@ -376,7 +378,7 @@ def test_input_transpose_product_feature_without_entries_is_zero():
     no_dense, X_csr = k.kernel_input(X)
     rows = np.array([2, 6], dtype=np.int64)  # only empty rows
     out = np.full((X.shape[1], 2), np.nan)
-    k.input_transpose_product(no_dense, X_csr, rows, np.ones((2, 2)), out)
+    k.input_transpose_product(no_dense, X_csr, rows, NO_DROPPED[np.float64], np.ones((2, 2)), out)
     assert_array_equal(out, 0.0)
 
 
