@@ -1,4 +1,5 @@
-"""Multilayer-perceptron estimators with L1, L2, dropout and early stopping."""
+"""Multilayer-perceptron estimators with L1, group-lasso and L2 penalties,
+dropout of hidden and input units, a max-norm constraint and early stopping."""
 
 import copy
 from dataclasses import dataclass, replace
@@ -277,9 +278,13 @@ _NOTES_DOC = r"""
     (and ``n_iter_no_change=np.inf``, a fixed budget per step): a feature
     penalised from random weights may be removed before it is learnt.
 
-    Dropout (Srivastava et al., 2014) is inverted: kept units are scaled by
-    ``1 / (1 - p)`` during training, which is equivalent to scaling weights by
-    the keep probability at prediction.
+    Dropout (Srivastava et al., 2014) is inverted: kept units (hidden units,
+    and input features with ``input_dropout``) are scaled by ``1 / (1 - p)``
+    during training, which is equivalent to scaling weights by the keep
+    probability at prediction. ``max_norm`` is a constraint, not a term of
+    the objective: after each step, and after the group lasso's, each unit's
+    incoming weight vector is projected onto the ball of radius
+    ``max_norm``.
 
     Training runs in compiled Numba kernels (one call per epoch for 'sgd' and
     'adam'); the first fit in a new environment compiles them and is cached.
@@ -827,7 +832,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     Minimises the log loss (softmax output for multiclass targets, logistic
     outputs for binary and multi-label ones) with 'adam', 'sgd' or 'lbfgs'.
     A drop-in for :class:`sklearn.neural_network.MLPClassifier` with
-    ``alpha`` renamed ``l2``, plus ``l1`` and ``dropout``.
+    ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
+    ``input_dropout``, ``max_norm``, ``scoring``, ``class_weight`` and
+    validation data for early stopping.
 
     Parameters
     ----------
@@ -1238,7 +1245,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     Minimises the squared error (or the Poisson deviance) with 'adam', 'sgd'
     or 'lbfgs'. A drop-in for :class:`sklearn.neural_network.MLPRegressor`
-    with ``alpha`` renamed ``l2``, plus ``l1`` and ``dropout``.
+    with ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
+    ``input_dropout``, ``max_norm``, ``scoring`` and validation data for early
+    stopping.
 
     Parameters
     ----------

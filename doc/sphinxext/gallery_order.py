@@ -6,6 +6,7 @@ READING_ORDER = [
     "plot_l1_feature_selection.py",
     "plot_group_lasso_path.py",
     "plot_dropout_overfitting.py",
+    "plot_dropout_max_norm.py",
     "plot_early_stopping.py",
     "plot_regression_early_stopping.py",
     "plot_time_ordered_validation.py",
