@@ -5,9 +5,10 @@ import doctest
 import pytest
 
 import skreg._mlp
+import skreg.onnx
 
 
-@pytest.mark.parametrize("module", [skreg._mlp])
+@pytest.mark.parametrize("module", [skreg._mlp, skreg.onnx])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
