@@ -27,7 +27,7 @@ is excluded (a warm-up fit runs first); timings are wall seconds on whatever
 cores torch and BLAS use by default.
 
     pip install ".[bench]"
-    python benchmarks/bench_feature_selection.py            # 3 seeds: ~8 minutes, LassoNet most of it
+    python benchmarks/bench_feature_selection.py            # 3 seeds, ~5 minutes (LassoNet's)
     python benchmarks/bench_feature_selection.py --seeds 1
 """
 
@@ -64,8 +64,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def make_task(name, seed):
     """Standardized train/test data (and y for the regression)."""
     if name == "classification":
-        X, y = make_classification(1500, 50, n_informative=N_INFORMATIVE, n_redundant=0,
-                                   shuffle=False, flip_y=0.05, random_state=seed)
+        X, y = make_classification(
+            1500,
+            50,
+            n_informative=N_INFORMATIVE,
+            n_redundant=0,
+            shuffle=False,
+            flip_y=0.05,
+            random_state=seed,
+        )
     else:
         X, y = make_friedman1(1500, 50, noise=1.0, random_state=seed)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed)
@@ -108,12 +115,18 @@ def run_skreg_path(task, X, y, seed):
     estimator = skreg_estimator(task, seed, **PATH_STEP)
     start = time.perf_counter()
     folds = check_cv(3, y, classifier=task == "classification").split(X, y)
-    fold_scores = np.array([fit_path(estimator, X[train], y[train], PENALTIES, X[val], y[val])[1]
-                            for train, val in folds])
+    fold_scores = np.array(
+        [
+            fit_path(estimator, X[train], y[train], PENALTIES, X[val], y[val])[1]
+            for train, val in folds
+        ]
+    )
     cv_seconds = time.perf_counter() - start
     results = {}
-    for method, choice in (("skreg-path", int(np.argmax(fold_scores.mean(axis=0)))),
-                           ("skreg-path-1se", one_standard_error_choice(fold_scores))):
+    for method, choice in (
+        ("skreg-path", int(np.argmax(fold_scores.mean(axis=0)))),
+        ("skreg-path-1se", one_standard_error_choice(fold_scores)),
+    ):
         start = time.perf_counter()
         model, _ = fit_path(estimator, X, y, PENALTIES[: choice + 1])
         seconds = cv_seconds + time.perf_counter() - start
@@ -124,8 +137,9 @@ def run_skreg_path(task, X, y, seed):
 
 def run_skreg_grid(task, X, y, seed):
     start = time.perf_counter()
-    search = GridSearchCV(skreg_estimator(task, seed, max_iter=300), {"group_l1": PENALTIES},
-                          cv=3).fit(X, y)
+    search = GridSearchCV(
+        skreg_estimator(task, seed, max_iter=300), {"group_l1": PENALTIES}, cv=3
+    ).fit(X, y)
     seconds = time.perf_counter() - start
     model = search.best_estimator_
     kept = np.flatnonzero(np.any(model.coefs_[0] != 0, axis=1))
@@ -167,17 +181,28 @@ def measure(tasks, seeds):
         for seed in seeds:
             X_train, X_test, y_train, y_test = make_task(task, seed)
             for runner in RUNNERS:
-                for method, (model, kept, seconds, chosen) in runner(task, X_train, y_train,
-                                                                     seed).items():
-                    rows.append({
-                        "task": task, "seed": seed, "method": method, "chosen": chosen,
-                        "kept": int(len(kept)), "kept_features": kept.tolist(),
-                        "recall": float(np.isin(np.arange(N_INFORMATIVE), kept).mean()),
-                        "score": float(model.score(X_test, y_test)), "seconds": seconds,
-                    })
-                    print(f"  {task} seed {seed} {method}: {rows[-1]['kept']} kept, recall "
-                          f"{rows[-1]['recall']:.2f}, score {rows[-1]['score']:.3f}, "
-                          f"{seconds:.1f} s", flush=True)
+                for method, (model, kept, seconds, chosen) in runner(
+                    task, X_train, y_train, seed
+                ).items():
+                    rows.append(
+                        {
+                            "task": task,
+                            "seed": seed,
+                            "method": method,
+                            "chosen": chosen,
+                            "kept": int(len(kept)),
+                            "kept_features": kept.tolist(),
+                            "recall": float(np.isin(np.arange(N_INFORMATIVE), kept).mean()),
+                            "score": float(model.score(X_test, y_test)),
+                            "seconds": seconds,
+                        }
+                    )
+                    print(
+                        f"  {task} seed {seed} {method}: {rows[-1]['kept']} kept, recall "
+                        f"{rows[-1]['recall']:.2f}, score {rows[-1]['score']:.3f}, "
+                        f"{seconds:.1f} s",
+                        flush=True,
+                    )
     return rows
 
 
@@ -186,24 +211,32 @@ def summarize(rows, tasks):
     for task in tasks:
         for method in METHODS:
             mine = [r for r in rows if r["task"] == task and r["method"] == method]
-            summary[task, method] = {key: float(np.mean([r[key] for r in mine]))
-                                     for key in ("recall", "kept", "score", "seconds")}
-            summary[task, method]["range_kept"] = (min(r["kept"] for r in mine),
-                                                   max(r["kept"] for r in mine))
+            summary[task, method] = {
+                key: float(np.mean([r[key] for r in mine]))
+                for key in ("recall", "kept", "score", "seconds")
+            }
+            summary[task, method]["range_kept"] = (
+                min(r["kept"] for r in mine),
+                max(r["kept"] for r in mine),
+            )
     return summary
 
 
 def report(summary, tasks, n_seeds, header):
-    lines = [header, f"feature selection, mean over {n_seeds} seed(s); 5 informative features of 50",
-             f"{'task':<15}{'method':<16}{'recall':>7}{'kept':>7}{'(range)':>9}{'score':>7}"
-             f"{'fit s':>8}"]
+    lines = [
+        header,
+        f"feature selection, mean over {n_seeds} seed(s); 5 informative features of 50",
+        f"{'task':<15}{'method':<16}{'recall':>7}{'kept':>7}{'(range)':>9}{'score':>7}{'fit s':>8}",
+    ]
     lines.append("-" * len(lines[-1]))
     for task in tasks:
         for method in METHODS:
             s = summary[task, method]
             low, high = s["range_kept"]
-            lines.append(f"{task:<15}{method:<16}{s['recall']:>7.3f}{s['kept']:>7.2f}"
-                         f"{f'({low}-{high})':>9}{s['score']:>7.3f}{s['seconds']:>8.2f}")
+            lines.append(
+                f"{task:<15}{method:<16}{s['recall']:>7.3f}{s['kept']:>7.2f}"
+                f"{f'({low}-{high})':>9}{s['score']:>7.3f}{s['seconds']:>8.2f}"
+            )
     lines += ["", "targets against LassoNet (means over the seeds)"]
     passed = 0
     checked = 0
@@ -215,8 +248,10 @@ def report(summary, tasks, n_seeds, header):
                 ok = meets(ours, theirs[key])
                 passed += ok
                 checked += 1
-                lines.append(f"  {method:<15}{task:<15}{text:<34}{ours:>8.3f} vs {theirs[key]:>8.3f}"
-                             f"  {'PASS' if ok else 'MISS'}")
+                lines.append(
+                    f"  {method:<15}{task:<15}{text:<34}{ours:>8.3f} vs {theirs[key]:>8.3f}"
+                    f"  {'PASS' if ok else 'MISS'}"
+                )
     lines.append(f"  {passed} of {checked} PASS")
     return "\n".join(lines)
 
@@ -230,11 +265,16 @@ def main(argv=None):
     warnings.simplefilter("ignore", ConvergenceWarning)
     import torch
 
-    machine = {"date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
-               "cpus": os.cpu_count(), "skreg": skreg.__version__,
-               "numba": numba.__version__, "torch": torch.__version__,
-               "torch_threads": torch.get_num_threads(),
-               "lassonet": importlib.metadata.version("lassonet")}
+    machine = {
+        "date": time.strftime("%Y-%m-%d"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "skreg": skreg.__version__,
+        "numba": numba.__version__,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "lassonet": importlib.metadata.version("lassonet"),
+    }
     header = " ".join(f"{key} {value}" for key, value in machine.items())
     tasks = ["classification", "friedman1"]
     seeds = list(range(args.seeds))
@@ -245,9 +285,11 @@ def main(argv=None):
     print(text)
     result = {
         "machine": machine,
-        "settings": {"penalties": PENALTIES, "skreg": {**SKREG, **PATH_STEP,
-                                                       "n_iter_no_change": "inf"},
-                     "hidden": HIDDEN},
+        "settings": {
+            "penalties": PENALTIES,
+            "skreg": {**SKREG, **PATH_STEP, "n_iter_no_change": "inf"},
+            "hidden": HIDDEN,
+        },
         "runs": rows,
         "summary": [{"task": t, "method": m, **s} for (t, m), s in summary.items()],
     }

@@ -86,24 +86,75 @@ class Workload:
 
 
 WORKLOADS = [
-    Workload("digits-h100-b200", "digits", (100,), 200, 200, 20,
-             description="load_digits / 16, 1797 x 64, 10 classes"),
-    Workload("digits-h100-b32", "digits", (100,), 32, 50, 5,
-             description="load_digits / 16, 1797 x 64, 10 classes"),
-    Workload("synth20k-h256x256-b256", "synth20k", (256, 256), 256, 10, 2,
-             description="make_classification(20000, 100, n_informative=30, n_classes=5)"),
-    Workload("reg20k-h128x64-sgd", "reg20k", (128, 64), 200, 20, 3, solver="sgd",
-             learning_rate=1e-2,
-             description="make_regression(20000, 50, n_informative=20, noise=5), y / std(y); "
-                         "sgd, Nesterov momentum 0.9"),
-    Workload("synth100k-h512x512-b512", "synth100k", (512, 512), 512, 2, 1,
-             quick_samples=25000,
-             description="make_classification(100000, 200, n_informative=50, n_classes=10)"),
-    Workload("synth100k-h512x512-b512-f32", "synth100k", (512, 512), 512, 2, 1,
-             dtype="float32", quick_samples=25000,
-             description="the same in float32"),
-    Workload("sparse20kx5000", "sparse", (100,), 200, 10, 2,
-             description="20000 x 5000 CSR, density 0.005, 5 classes"),
+    Workload(
+        "digits-h100-b200",
+        "digits",
+        (100,),
+        200,
+        200,
+        20,
+        description="load_digits / 16, 1797 x 64, 10 classes",
+    ),
+    Workload(
+        "digits-h100-b32",
+        "digits",
+        (100,),
+        32,
+        50,
+        5,
+        description="load_digits / 16, 1797 x 64, 10 classes",
+    ),
+    Workload(
+        "synth20k-h256x256-b256",
+        "synth20k",
+        (256, 256),
+        256,
+        10,
+        2,
+        description="make_classification(20000, 100, n_informative=30, n_classes=5)",
+    ),
+    Workload(
+        "reg20k-h128x64-sgd",
+        "reg20k",
+        (128, 64),
+        200,
+        20,
+        3,
+        solver="sgd",
+        learning_rate=1e-2,
+        description="make_regression(20000, 50, n_informative=20, noise=5), y / std(y); "
+        "sgd, Nesterov momentum 0.9",
+    ),
+    Workload(
+        "synth100k-h512x512-b512",
+        "synth100k",
+        (512, 512),
+        512,
+        2,
+        1,
+        quick_samples=25000,
+        description="make_classification(100000, 200, n_informative=50, n_classes=10)",
+    ),
+    Workload(
+        "synth100k-h512x512-b512-f32",
+        "synth100k",
+        (512, 512),
+        512,
+        2,
+        1,
+        dtype="float32",
+        quick_samples=25000,
+        description="the same in float32",
+    ),
+    Workload(
+        "sparse20kx5000",
+        "sparse",
+        (100,),
+        200,
+        10,
+        2,
+        description="20000 x 5000 CSR, density 0.005, 5 classes",
+    ),
 ]
 WORKLOADS_BY_NAME = {w.name: w for w in WORKLOADS}
 PREDICT = "predict"
@@ -158,7 +209,7 @@ def layer_units(workload, X, y, task):
 
 
 def n_weights(units):
-    return sum(a * b for a, b in zip(units[:-1], units[1:]))
+    return sum(a * b for a, b in zip(units[:-1], units[1:], strict=True))
 
 
 # --------------------------------------------------------------------------
@@ -231,7 +282,7 @@ class TorchMLP:
         self.task = task
         self.dtype = {"float64": torch.float64, "float32": torch.float32}[workload.dtype]
         layers, self.weights = [], []
-        for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
+        for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:], strict=True)):
             linear = torch.nn.Linear(fan_in, fan_out, dtype=self.dtype)
             bound = math.sqrt(6.0 / (fan_in + fan_out))
             torch.nn.init.uniform_(linear.weight, -bound, bound)
@@ -248,12 +299,18 @@ class TorchMLP:
         wl = self.workload
         if wl.solver == "adam":
             optimizer = torch.optim.Adam(
-                self.model.parameters(), lr=wl.learning_rate, betas=(0.9, 0.999), eps=1e-8,
+                self.model.parameters(),
+                lr=wl.learning_rate,
+                betas=(0.9, 0.999),
+                eps=1e-8,
                 weight_decay=0.0,
             )
         else:
             optimizer = torch.optim.SGD(
-                self.model.parameters(), lr=wl.learning_rate, momentum=0.9, nesterov=True,
+                self.model.parameters(),
+                lr=wl.learning_rate,
+                momentum=0.9,
+                nesterov=True,
                 weight_decay=0.0,
             )
         sparse = not isinstance(X, np.ndarray)
@@ -463,8 +520,9 @@ def worker_fit(spec):
     # initialisation. Being tiny, its freed memory cannot pre-pay the timed
     # fit's: a full-size warm-up leaves heap the allocator hands out again,
     # and the first timed fit's peak RSS would hide it.
-    warm = dataclasses.replace(workload, hidden=(2,) * len(workload.hidden),
-                               batch_size=min(16, workload.batch_size))
+    warm = dataclasses.replace(
+        workload, hidden=(2,) * len(workload.hidden), batch_size=min(16, workload.batch_size)
+    )
     warm_rows = np.sort(np.random.RandomState(0).permutation(X.shape[0])[:64])
     try:
         fit(warm, X[warm_rows], y[warm_rows], task, 1)
@@ -543,7 +601,7 @@ def worker_predict(spec):
         model.predict_proba(row)
     n_calls = 300 if quick else 2000
     latencies = []
-    for i in range(n_calls):
+    for _ in range(n_calls):
         start = time.perf_counter()
         model.predict_proba(row)
         latencies.append(time.perf_counter() - start)
@@ -654,8 +712,9 @@ def run_worker(spec, env=None):
     with tempfile.TemporaryDirectory(prefix="skreg-bench-") as tmp:
         out = os.path.join(tmp, "result.json")
         cmd = [sys.executable, os.path.abspath(__file__), "--_worker", json.dumps(spec), out]
-        proc = subprocess.run(cmd, env=env or worker_env(), capture_output=True, text=True,
-                              timeout=WORKER_TIMEOUT)
+        proc = subprocess.run(
+            cmd, env=env or worker_env(), capture_output=True, text=True, timeout=WORKER_TIMEOUT
+        )
         if proc.returncode != 0 or not os.path.exists(out):
             last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "no output"
             sys.stderr.write(proc.stderr)
@@ -670,7 +729,9 @@ def run_worker(spec, env=None):
 def worker_env(extra=None):
     env = dict(os.environ)
     env["SKREG_BENCH_FROM"] = SKREG_FROM
-    env["PYTHONPATH"] = SKREG_FROM + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = SKREG_FROM + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
     env.update(extra or {})
     return env
 
@@ -718,8 +779,13 @@ def first_use_once(system, cache_dir=None):
     env = worker_env({"NUMBA_CACHE_DIR": cache_dir} if cache_dir else None)
     code = FIRST_USE_CODE.format(module=FIRST_USE_MODULES[system])
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=WORKER_TIMEOUT)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WORKER_TIMEOUT,
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
@@ -760,11 +826,11 @@ def summarise_first_use(runs):
 
 
 def versions():
+    import numba
     import scipy
     import sklearn
     import threadpoolctl
 
-    import numba
     import skreg
 
     info = {
@@ -781,8 +847,17 @@ def versions():
         import scipy.linalg  # noqa: F401  (loads scipy's BLAS, the one Numba's np.dot calls)
 
         info["blas"] = [
-            {k: d.get(k) for k in ("prefix", "internal_api", "version", "architecture",
-                                    "num_threads", "filepath")}
+            {
+                k: d.get(k)
+                for k in (
+                    "prefix",
+                    "internal_api",
+                    "version",
+                    "architecture",
+                    "num_threads",
+                    "filepath",
+                )
+            }
             for d in threadpoolctl.threadpool_info()
             if d.get("user_api") == "blas"
         ]
@@ -801,12 +876,20 @@ def versions():
 def git_state(directory):
     """``commit`` (plus ``+changes`` when the work tree differs) of a checkout, or None."""
     try:
-        commit = subprocess.run(["git", "-C", directory, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=30)
+        commit = subprocess.run(
+            ["git", "-C", directory, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if commit.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "-C", directory, "status", "--porcelain", "--", "skreg"],
-                               capture_output=True, text=True, timeout=30)
+        dirty = subprocess.run(
+            ["git", "-C", directory, "status", "--porcelain", "--", "skreg"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return commit.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -848,7 +931,9 @@ class Target:
     status: str = field(default="")
 
     def __post_init__(self):
-        if self.measured is None or (isinstance(self.measured, float) and math.isnan(self.measured)):
+        if self.measured is None or (
+            isinstance(self.measured, float) and math.isnan(self.measured)
+        ):
             self.status = "n/a"
         elif self.higher_is_better:
             self.status = "PASS" if self.measured >= self.limit else "MISS"
@@ -885,27 +970,56 @@ def evaluate_targets(results):
     if "synth100k-h512x512-b512" in work:
         e = work["synth100k-h512x512-b512"]
         share = e["systems"].get("skreg", {}).get("peak_share")
-        targets.append(Target("synth100k-h512x512-b512: skreg share of float64 matmul peak",
-                              ">= 70%", None if share is None else 100 * share, 70.0,
-                              higher_is_better=True, unit="%"))
+        targets.append(
+            Target(
+                "synth100k-h512x512-b512: skreg share of float64 matmul peak",
+                ">= 70%",
+                None if share is None else 100 * share,
+                70.0,
+                higher_is_better=True,
+                unit="%",
+            )
+        )
     time_ratio("synth100k-h512x512-b512", "torch", 1.0)
     time_ratio("synth100k-h512x512-b512-f32", "torch", 1.0)
     if "synth100k-h512x512-b512" in work and "synth100k-h512x512-b512-f32" in work:
-        speedup = ratio(fit_seconds(work["synth100k-h512x512-b512"], "skreg"),
-                        fit_seconds(work["synth100k-h512x512-b512-f32"], "skreg"))
-        targets.append(Target("synth100k: skreg float64 time / skreg float32 time", ">= 1.7",
-                              speedup, 1.7, higher_is_better=True))
+        speedup = ratio(
+            fit_seconds(work["synth100k-h512x512-b512"], "skreg"),
+            fit_seconds(work["synth100k-h512x512-b512-f32"], "skreg"),
+        )
+        targets.append(
+            Target(
+                "synth100k: skreg float64 time / skreg float32 time",
+                ">= 1.7",
+                speedup,
+                1.7,
+                higher_is_better=True,
+            )
+        )
     time_ratio("sparse20kx5000", "sklearn", 0.1)
     pred = results.get("predict")
     if pred:
         s, k = pred.get("skreg", {}), pred.get("sklearn", {})
         ok = s.get("status") == "ok" and k.get("status") == "ok"
-        targets.append(Target(
-            f"predict_proba, {s.get('n_rows', k.get('n_rows', '?'))} rows: skreg / scikit-learn time",
-            "<= 0.5", ratio(min(s["many_seconds"]), min(k["many_seconds"])) if ok else None, 0.5))
-        targets.append(Target(
-            "predict_proba, 1 row: skreg / scikit-learn latency", "<= 1.0",
-            ratio(s["single_row_seconds_median"], k["single_row_seconds_median"]) if ok else None, 1.0))
+        targets.append(
+            Target(
+                f"predict_proba, {s.get('n_rows', k.get('n_rows', '?'))} rows: "
+                "skreg / scikit-learn time",
+                "<= 0.5",
+                ratio(min(s["many_seconds"]), min(k["many_seconds"])) if ok else None,
+                0.5,
+            )
+        )
+        targets.append(
+            Target(
+                "predict_proba, 1 row: skreg / scikit-learn latency",
+                "<= 1.0",
+                ratio(s["single_row_seconds_median"], k["single_row_seconds_median"])
+                if ok
+                else None,
+                1.0,
+            )
+        )
     for e in results["workloads"]:
         s = e["systems"].get("skreg", {})
         k = e["systems"].get("sklearn", {})
@@ -913,22 +1027,39 @@ def evaluate_targets(results):
         # RSS readings of small fits differ by a few pages from run to run:
         # compare at MEMORY_RESOLUTION_MB, and show the ratio for information.
         excess = (s["memory_bytes"] - k["memory_bytes"]) / 2**20 if ok else None
-        detail = (f"{mb(s['memory_bytes'])} vs {mb(k['memory_bytes'])} MB, ratio "
-                  f"{s['memory_bytes'] / max(k['memory_bytes'], 1):.2f}" if ok else
-                  s.get("note", "") or k.get("note", ""))
+        detail = (
+            f"{mb(s['memory_bytes'])} vs {mb(k['memory_bytes'])} MB, ratio "
+            f"{s['memory_bytes'] / max(k['memory_bytes'], 1):.2f}"
+            if ok
+            else s.get("note", "") or k.get("note", "")
+        )
         if ok and s.get("traced_bytes") is not None and k.get("traced_bytes") is not None:
             detail += f"; allocated at peak {mb(s['traced_bytes'])} vs {mb(k['traced_bytes'])} MB"
-        targets.append(Target(
-            f"{e['name']}: skreg - scikit-learn peak memory", f"<= {MEMORY_RESOLUTION_MB:g} MB",
-            excess, MEMORY_RESOLUTION_MB, unit=" MB", detail=detail))
+        targets.append(
+            Target(
+                f"{e['name']}: skreg - scikit-learn peak memory",
+                f"<= {MEMORY_RESOLUTION_MB:g} MB",
+                excess,
+                MEMORY_RESOLUTION_MB,
+                unit=" MB",
+                detail=detail,
+            )
+        )
     fu = results.get("first_use")
     if fu:
         for cache, limit in (("warm", 0.5), ("cold", 10.0)):
             s = fu[cache]["skreg"]["process_seconds"]
             k = fu[cache]["sklearn"]["process_seconds"]
-            targets.append(Target(f"first use, {cache} Numba cache: skreg - scikit-learn seconds",
-                                  f"<= {limit:g} s", s - k, limit, unit="s",
-                                  detail=f"{s:.2f} s vs {k:.2f} s"))
+            targets.append(
+                Target(
+                    f"first use, {cache} Numba cache: skreg - scikit-learn seconds",
+                    f"<= {limit:g} s",
+                    s - k,
+                    limit,
+                    unit="s",
+                    detail=f"{s:.2f} s vs {k:.2f} s",
+                )
+            )
     return targets
 
 
@@ -961,35 +1092,56 @@ def format_report(results):
     m = meta["machine"]
     lines = []
     add = lines.append
-    add(f"skreg fit benchmark: the results of one {meta['mode']} run, {meta['date']}, on one "
-        f"machine ({m['cores']} cores, {m['cpu']}; {m['platform']}); other machines differ")
-    add(f"python {v['python']}, numpy {v['numpy']}, scipy {v['scipy']}, scikit-learn "
+    add(
+        f"skreg fit benchmark: the results of one {meta['mode']} run, {meta['date']}, on one "
+        f"machine ({m['cores']} cores, {m['cpu']}; {m['platform']}); other machines differ"
+    )
+    add(
+        f"python {v['python']}, numpy {v['numpy']}, scipy {v['scipy']}, scikit-learn "
         f"{v['scikit-learn']}, numba {v['numba']}, torch {v['torch'] or 'absent'}, skreg "
-        f"{v['skreg']} ({v['skreg_path']}, git {v.get('skreg_git') or '?'})")
+        f"{v['skreg']} ({v['skreg_path']}, git {v.get('skreg_git') or '?'})"
+    )
     for b in v.get("blas", []):
-        add(f"  {b['internal_api']} {b['version']} ({b.get('architecture')}, "
-            f"{b['num_threads']} threads): {os.path.basename(b['filepath'] or '')}")
+        add(
+            f"  {b['internal_api']} {b['version']} ({b.get('architecture')}, "
+            f"{b['num_threads']} threads): {os.path.basename(b['filepath'] or '')}"
+        )
     if m.get("OPENBLAS_CORETYPE") or m.get("OPENBLAS_L2_SIZE"):
-        add(f"  NOTE: OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']} OPENBLAS_L2_SIZE="
-            f"{m['OPENBLAS_L2_SIZE']} are set; they can slow numpy's and scipy's OpenBLAS")
+        add(
+            f"  NOTE: OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']} OPENBLAS_L2_SIZE="
+            f"{m['OPENBLAS_L2_SIZE']} are set; they can slow numpy's and scipy's OpenBLAS"
+        )
     peak = meta["matmul_peak_gflops"]
-    add(f"matmul peak (numpy {MATMUL_N}x{MATMUL_N} @ {MATMUL_N}x{MATMUL_N}, best of 10): "
+    add(
+        f"matmul peak (numpy {MATMUL_N}x{MATMUL_N} @ {MATMUL_N}x{MATMUL_N}, best of 10): "
         + ", ".join(f"{d} {g:.1f} GFLOP/s" for d, g in peak.items())
-        + f" (load {fmt(meta.get('matmul_peak_others'))})")
-    add(f"fit times: best of {meta['repeat']} fits per system, compilation excluded (a 1-epoch "
-        "warm-up fit of a tiny net on the same dtypes first); s/epoch = fit seconds / epochs, setup included")
+        + f" (load {fmt(meta.get('matmul_peak_others'))})"
+    )
+    add(
+        f"fit times: best of {meta['repeat']} fits per system, compilation excluded (a 1-epoch "
+        "warm-up fit of a tiny net on the same dtypes first); s/epoch = fit seconds / epochs, "
+        "setup included"
+    )
     add(f"{MEMORY_NOTE}")
-    add("GFLOP/s = 6 x weights x samples x epochs / fit seconds (dense-equivalent for sparse); "
-        "%peak against the matmul peak of the same dtype")
-    add("gemm-only: the same matrix products alone, per epoch (Numba np.dot, the BLAS skreg "
-        "calls): a floor for skreg")
-    add("load: CPU cores other processes kept busy during the reported fits (max over systems, "
-        "from /proc/stat); above ~0.1 the row's timings are disturbed")
+    add(
+        "GFLOP/s = 6 x weights x samples x epochs / fit seconds (dense-equivalent for sparse); "
+        "%peak against the matmul peak of the same dtype"
+    )
+    add(
+        "gemm-only: the same matrix products alone, per epoch (Numba np.dot, the BLAS skreg "
+        "calls): a floor for skreg"
+    )
+    add(
+        "load: CPU cores other processes kept busy during the reported fits (max over systems, "
+        "from /proc/stat); above ~0.1 the row's timings are disturbed"
+    )
     add("times: plain = seconds, m = milliseconds, u = microseconds")
     add("")
-    header = (f"{'workload':<28}{'dtype':>8}{'epochs':>7}{'skreg':>9}{'sklearn':>9}{'torch':>9}"
-              f"{'gemm':>9}{'sk/skl':>8}{'sk/torch':>9}{'sk/gemm':>8}{'GFLOP/s':>8}{'%peak':>6}"
-              f"{'mem MB skreg/skl/torch':>24}{'load':>6}")
+    header = (
+        f"{'workload':<28}{'dtype':>8}{'epochs':>7}{'skreg':>9}{'sklearn':>9}{'torch':>9}"
+        f"{'gemm':>9}{'sk/skl':>8}{'sk/torch':>9}{'sk/gemm':>8}{'GFLOP/s':>8}{'%peak':>6}"
+        f"{'mem MB skreg/skl/torch':>24}{'load':>6}"
+    )
     add("seconds per epoch")
     add(header)
     add("-" * len(header))
@@ -1001,13 +1153,18 @@ def format_report(results):
         sk = sys_.get("skreg", {})
         share = sk.get("peak_share")
         mem = "/".join(mb(sys_.get(s, {}).get("memory_bytes")) for s in SYSTEMS)
-        loads = [r.get("others_at_best") for r in sys_.values() if r.get("others_at_best") is not None]
+        loads = [
+            r.get("others_at_best") for r in sys_.values() if r.get("others_at_best") is not None
+        ]
         load = max(loads) if loads else None
-        add(f"{e['name']:<28}{e['dtype']:>8}{e['epochs']:>7}{fmt_seconds(per['skreg']):>9}"
+        add(
+            f"{e['name']:<28}{e['dtype']:>8}{e['epochs']:>7}{fmt_seconds(per['skreg']):>9}"
             f"{fmt_seconds(per['sklearn']):>9}{fmt_seconds(per['torch']):>9}{fmt_seconds(gemm):>9}"
-            f"{fmt(ratio(per['skreg'], per['sklearn'])):>8}{fmt(ratio(per['skreg'], per['torch'])):>9}"
+            f"{fmt(ratio(per['skreg'], per['sklearn'])):>8}"
+            f"{fmt(ratio(per['skreg'], per['torch'])):>9}"
             f"{fmt(ratio(per['skreg'], gemm), '.1f'):>8}{fmt(sk.get('gflops'), '.1f'):>8}"
-            f"{fmt(None if share is None else 100 * share, '.0f'):>6}{mem:>24}{fmt(load):>6}")
+            f"{fmt(None if share is None else 100 * share, '.0f'):>6}{mem:>24}{fmt(load):>6}"
+        )
         for s in SYSTEMS:
             note = sys_.get(s, {}).get("note")
             if note:
@@ -1019,40 +1176,64 @@ def format_report(results):
     if pred:
         add("")
         n_rows = next((p.get("n_rows") for p in pred.values() if p.get("n_rows")), "?")
-        add(f"predict_proba of a digits model (hidden (100,)): {n_rows} rows (best of "
-            f"{max(3, meta['repeat'])}), and 1 row (median latency over repeated calls)")
+        add(
+            f"predict_proba of a digits model (hidden (100,)): {n_rows} rows (best of "
+            f"{max(3, meta['repeat'])}), and 1 row (median latency over repeated calls)"
+        )
         add(f"{'':<16}{'skreg':>10}{'sklearn':>10}{'torch':>10}{'sk/skl':>8}")
-        many = {s: min(p["many_seconds"]) if p.get("status") == "ok" else None for s, p in pred.items()}
-        one = {s: p["single_row_seconds_median"] if p.get("status") == "ok" else None
-               for s, p in pred.items()}
-        loads = [p["others_at_best"] for p in pred.values()
-                 if p.get("status") == "ok" and p.get("others_at_best") is not None]
-        loads_one = [p["single_row_others"] for p in pred.values()
-                     if p.get("status") == "ok" and p.get("single_row_others") is not None]
-        add(f"{f'{n_rows} rows':<16}" + "".join(f"{fmt_seconds(many.get(s)):>10}" for s in SYSTEMS)
+        many = {
+            s: min(p["many_seconds"]) if p.get("status") == "ok" else None for s, p in pred.items()
+        }
+        one = {
+            s: p["single_row_seconds_median"] if p.get("status") == "ok" else None
+            for s, p in pred.items()
+        }
+        loads = [
+            p["others_at_best"]
+            for p in pred.values()
+            if p.get("status") == "ok" and p.get("others_at_best") is not None
+        ]
+        loads_one = [
+            p["single_row_others"]
+            for p in pred.values()
+            if p.get("status") == "ok" and p.get("single_row_others") is not None
+        ]
+        add(
+            f"{f'{n_rows} rows':<16}"
+            + "".join(f"{fmt_seconds(many.get(s)):>10}" for s in SYSTEMS)
             + f"{fmt(ratio(many.get('skreg'), many.get('sklearn'))):>8}"
-            + (f"   load {max(loads):.2f}" if loads else ""))
-        add(f"{'1 row':<16}" + "".join(f"{fmt_seconds(one.get(s)):>10}" for s in SYSTEMS)
+            + (f"   load {max(loads):.2f}" if loads else "")
+        )
+        add(
+            f"{'1 row':<16}"
+            + "".join(f"{fmt_seconds(one.get(s)):>10}" for s in SYSTEMS)
             + f"{fmt(ratio(one.get('skreg'), one.get('sklearn'))):>8}"
-            + (f"   load {max(loads_one):.2f}" if loads_one else ""))
+            + (f"   load {max(loads_one):.2f}" if loads_one else "")
+        )
         for s, p in pred.items():
             if p.get("status") != "ok":
                 add(f"  {s}: {p.get('status')} {p.get('note', '')}")
     fu = results.get("first_use")
     if fu:
         add("")
-        add("first use: a fresh python process imports the estimator and fits iris, hidden (8,), "
-            "5 epochs;")
-        add(f"  process wall seconds (in-process from the first import), median of "
+        add(
+            "first use: a fresh python process imports the estimator and fits iris, hidden (8,), "
+            "5 epochs;"
+        )
+        add(
+            f"  process wall seconds (in-process from the first import), median of "
             f"{fu['warm_repeat']} (warm) / {fu['cold_repeat']} (cold) runs; cold = a new empty "
-            f"NUMBA_CACHE_DIR; load {fmt(fu.get('others'))}")
+            f"NUMBA_CACHE_DIR; load {fmt(fu.get('others'))}"
+        )
         add(f"{'':<14}{'skreg':>16}{'sklearn':>16}{'difference':>12}")
         for cache in ("warm", "cold"):
             s, k = fu[cache]["skreg"], fu[cache]["sklearn"]
-            add(f"{cache + ' cache':<14}"
+            add(
+                f"{cache + ' cache':<14}"
                 f"{s['process_seconds']:>9.2f} ({s['in_process_seconds']:.2f})"
                 f"{k['process_seconds']:>9.2f} ({k['in_process_seconds']:.2f})"
-                f"{s['process_seconds'] - k['process_seconds']:>12.2f}")
+                f"{s['process_seconds'] - k['process_seconds']:>12.2f}"
+            )
     add("")
     add("targets (from the performance issue; measured in this run)")
     width = max([len(t["label"]) for t in results["targets"]] + [20])
@@ -1072,6 +1253,7 @@ def plot(results, path):
     import matplotlib.pyplot as plt
 
     work = results["workloads"]
+
     def disturbed(e):
         loads = [r.get("others_at_best") or 0.0 for r in e["systems"].values()]
         return max(loads, default=0.0) > 0.1
@@ -1079,8 +1261,9 @@ def plot(results, path):
     names = [e["name"] + (" *" if disturbed(e) else "") for e in work]
     colors = {"skreg": "#1f77b4", "sklearn": "#ff7f0e", "torch": "#2ca02c"}
     labels = {"skreg": "skreg", "sklearn": "scikit-learn", "torch": "PyTorch"}
-    fig, (ax_time, ax_ratio) = plt.subplots(1, 2, figsize=(13, 0.55 * len(names) + 2.2),
-                                            sharey=True)
+    fig, (ax_time, ax_ratio) = plt.subplots(
+        1, 2, figsize=(13, 0.55 * len(names) + 2.2), sharey=True
+    )
     y = np.arange(len(names))
     height = 0.26
     for i, s in enumerate(SYSTEMS):
@@ -1093,10 +1276,15 @@ def plot(results, path):
     ax_time.legend(loc="lower right", fontsize=8)
     for i, other in enumerate(("sklearn", "torch")):
         vals = [ratio(fit_seconds(e, "skreg"), fit_seconds(e, other)) or np.nan for e in work]
-        ax_ratio.barh(y + (i - 0.5) * height, vals, height, color=colors[other],
-                      label=f"skreg / {labels[other]}")
+        ax_ratio.barh(
+            y + (i - 0.5) * height,
+            vals,
+            height,
+            color=colors[other],
+            label=f"skreg / {labels[other]}",
+        )
     goals = {t["label"]: t["limit"] for t in results["targets"]}
-    for j, name in enumerate(names):
+    for j, _ in enumerate(names):
         for i, other in enumerate(("sklearn", "torch")):
             other_label = "scikit-learn" if other == "sklearn" else "PyTorch"
             limit = goals.get(f"{work[j]['name']}: skreg / {other_label} time")
@@ -1108,8 +1296,11 @@ def plot(results, path):
     ax_ratio.set_xlabel("time ratio (black ticks: targets; left of a tick meets it)")
     ax_ratio.legend(loc="lower right", fontsize=8)
     meta = results["meta"]
-    fig.suptitle(f"skreg fit benchmark, {meta['mode']} run, {meta['date'][:10]}, "
-                 f"{meta['machine']['cores']} cores", fontsize=11)
+    fig.suptitle(
+        f"skreg fit benchmark, {meta['mode']} run, {meta['date'][:10]}, "
+        f"{meta['machine']['cores']} cores",
+        fontsize=11,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -1121,30 +1312,65 @@ def plot(results, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer epochs and rows, shorter first-use runs (about 1-2 minutes)")
-    parser.add_argument("--only", nargs="+", metavar="NAME", choices=ALL_NAMES,
-                        help="run only these: " + ", ".join(ALL_NAMES))
-    parser.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS),
-                        help="systems to time (default: all; torch is skipped when absent)")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="fits per (workload, system), best one reported (default 3, 1 with --quick)")
-    parser.add_argument("--json", metavar="PATH",
-                        help="write the results as JSON (default benchmarks/results.json for a "
-                             "full run, benchmarks/results-quick.json otherwise)")
-    parser.add_argument("--txt", metavar="PATH",
-                        help="write the printed report too (default: the JSON path with .txt)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer epochs and rows, shorter first-use runs (about 1-2 minutes)",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        choices=ALL_NAMES,
+        help="run only these: " + ", ".join(ALL_NAMES),
+    )
+    parser.add_argument(
+        "--systems",
+        nargs="+",
+        choices=SYSTEMS,
+        default=list(SYSTEMS),
+        help="systems to time (default: all; torch is skipped when absent)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="fits per (workload, system), best one reported (default 3, 1 with --quick)",
+    )
+    parser.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write the results as JSON (default benchmarks/results.json for a "
+        "full run, benchmarks/results-quick.json otherwise)",
+    )
+    parser.add_argument(
+        "--txt",
+        metavar="PATH",
+        help="write the printed report too (default: the JSON path with .txt)",
+    )
     parser.add_argument("--plot", metavar="PATH", help="draw the fit table as a PNG (matplotlib)")
-    parser.add_argument("--skreg-from", metavar="DIR",
-                        help="measure the skreg package found in DIR (default: this checkout), "
-                             "e.g. a baseline checkout to compare a change against")
-    parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
-                        help="before each measurement, wait up to SECONDS for other jobs on the "
-                             "machine to go quiet (default 0: don't wait)")
-    parser.add_argument("--from-json", metavar="PATH",
-                        help="measure nothing: print (and --plot, --txt) the results saved in PATH")
+    parser.add_argument(
+        "--skreg-from",
+        metavar="DIR",
+        help="measure the skreg package found in DIR (default: this checkout), "
+        "e.g. a baseline checkout to compare a change against",
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each measurement, wait up to SECONDS for other jobs on the "
+        "machine to go quiet (default 0: don't wait)",
+    )
+    parser.add_argument(
+        "--from-json",
+        metavar="PATH",
+        help="measure nothing: print (and --plot, --txt) the results saved in PATH",
+    )
     parser.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._worker:
@@ -1181,8 +1407,10 @@ def main(argv=None):
     torch_note = None
     if "torch" in systems and not torch_available():
         systems.remove("torch")
-        torch_note = ("PyTorch is not installed: its column is skipped "
-                      "(pip install 'skreg[bench]' or torch==2.13.0 to include it)")
+        torch_note = (
+            "PyTorch is not installed: its column is skipped "
+            "(pip install 'skreg[bench]' or torch==2.13.0 to include it)"
+        )
         log(torch_note)
 
     results = {
@@ -1197,6 +1425,7 @@ def main(argv=None):
         },
         "workloads": [],
     }
+
     def settle():
         if args.wait_idle > 0:
             wait_until_idle(args.wait_idle, log)
@@ -1205,7 +1434,9 @@ def main(argv=None):
     settle()
     monitor = CpuMonitor()
     results["meta"]["matmul_peak_gflops"] = {
-        "float64": matmul_peak(np.float64), "float32": matmul_peak(np.float32)}
+        "float64": matmul_peak(np.float64),
+        "float32": matmul_peak(np.float32),
+    }
     results["meta"]["matmul_peak_others"] = monitor.stop()
 
     for wl in WORKLOADS:
@@ -1213,33 +1444,57 @@ def main(argv=None):
             continue
         epochs = wl.epochs_for(args.quick)
         entry = {
-            "name": wl.name, "description": wl.description, "dtype": wl.dtype,
-            "hidden": list(wl.hidden), "solver": wl.solver, "batch_size": wl.batch_size,
-            "learning_rate": wl.learning_rate, "l2": wl.l2, "epochs": epochs, "systems": {},
+            "name": wl.name,
+            "description": wl.description,
+            "dtype": wl.dtype,
+            "hidden": list(wl.hidden),
+            "solver": wl.solver,
+            "batch_size": wl.batch_size,
+            "learning_rate": wl.learning_rate,
+            "l2": wl.l2,
+            "epochs": epochs,
+            "systems": {},
         }
         for system in SYSTEMS:
             if system not in systems:
-                entry["systems"][system] = {"status": "skipped", "note": torch_note or "not selected"}
+                entry["systems"][system] = {
+                    "status": "skipped",
+                    "note": torch_note or "not selected",
+                }
                 continue
             log(f"{wl.name}: {system} ...")
             settle()
-            res = run_worker({"kind": "fit", "workload": wl.name, "system": system,
-                              "quick": args.quick, "repeat": repeat,
-                              "wait_idle": args.wait_idle})
+            res = run_worker(
+                {
+                    "kind": "fit",
+                    "workload": wl.name,
+                    "system": system,
+                    "quick": args.quick,
+                    "repeat": repeat,
+                    "wait_idle": args.wait_idle,
+                }
+            )
             entry["systems"][system] = res
         settle()
-        gemm = run_worker({"kind": "gemm", "workload": wl.name, "quick": args.quick,
-                           "repeat": repeat})
-        entry["gemm_epoch_seconds"] = min(gemm["epoch_seconds"]) if gemm.get("status") == "ok" else None
+        gemm = run_worker(
+            {"kind": "gemm", "workload": wl.name, "quick": args.quick, "repeat": repeat}
+        )
+        entry["gemm_epoch_seconds"] = (
+            min(gemm["epoch_seconds"]) if gemm.get("status") == "ok" else None
+        )
         # Size figures from the data the workers used.
         X, y, task = make_data(wl, args.quick)
         units = layer_units(wl, X, y, task)
-        entry.update(n_samples=int(X.shape[0]), n_features=int(X.shape[1]), layer_units=units,
-                     n_weights=n_weights(units))
+        entry.update(
+            n_samples=int(X.shape[0]),
+            n_features=int(X.shape[1]),
+            layer_units=units,
+            n_weights=n_weights(units),
+        )
         del X, y
         flops = 6.0 * entry["n_weights"] * entry["n_samples"] * epochs
         entry["flops"] = flops
-        for system, res in entry["systems"].items():
+        for res in entry["systems"].values():
             if res.get("status") == "ok":
                 best = min(res["seconds"])
                 res["others_at_best"] = res["others"][res["seconds"].index(best)]
@@ -1257,8 +1512,14 @@ def main(argv=None):
             log(f"predict: {system} ...")
             settle()
             results["predict"][system] = run_worker(
-                {"kind": "predict", "system": system, "quick": args.quick, "repeat": repeat,
-                 "wait_idle": args.wait_idle})
+                {
+                    "kind": "predict",
+                    "system": system,
+                    "quick": args.quick,
+                    "repeat": repeat,
+                    "wait_idle": args.wait_idle,
+                }
+            )
 
     if FIRST_USE in names:
         log("first use ...")

@@ -80,8 +80,9 @@ def _build_csr(n_samples, n_features, density, seed, block=10_000):
         indices.append(cols.astype(np.int32).ravel())
         data.append(rng.normal(size=rows * per_row))
     indptr = np.arange(0, n_samples * per_row + 1, per_row, dtype=np.int32)
-    X = sp.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr),
-                      shape=(n_samples, n_features))
+    X = sp.csr_matrix(
+        (np.concatenate(data), np.concatenate(indices), indptr), shape=(n_samples, n_features)
+    )
     return X
 
 
@@ -98,8 +99,12 @@ def child(args):
     X = _build_csr(args.n_samples, args.n_features, args.density, args.seed)
     w = np.random.default_rng(args.seed + 1).normal(size=args.n_features)
     y = (X @ w > 0).astype(np.int64)
-    params = dict(hidden_layer_sizes=(args.hidden,), solver=args.solver, max_iter=args.max_iter,
-                  random_state=0)
+    params = dict(
+        hidden_layer_sizes=(args.hidden,),
+        solver=args.solver,
+        max_iter=args.max_iter,
+        random_state=0,
+    )
     # Load (or compile) the kernels outside the measurement.
     skreg.MLPClassifier(**params).fit(X[:200], y[:200])
 
@@ -119,18 +124,22 @@ def child(args):
     tracemalloc.stop()
 
     n_params = args.n_features * args.hidden + args.hidden + args.hidden + 1
-    print(json.dumps({
-        "skreg": skreg.__file__,
-        "nnz": int(X.nnz),
-        "csr_bytes": int(X.data.nbytes + X.indices.nbytes + X.indptr.nbytes),
-        "param_bytes": 8 * n_params,
-        "maxrss_before_fit": maxrss_before,
-        "rss_before_fit": rss_before,
-        "peak_rss_during_fit": peak_during_fit,
-        "maxrss_after_fit": maxrss_after,
-        "tracemalloc_peak_fit": traced_peak,
-        "fit_seconds": fit_seconds,
-    }))
+    print(
+        json.dumps(
+            {
+                "skreg": skreg.__file__,
+                "nnz": int(X.nnz),
+                "csr_bytes": int(X.data.nbytes + X.indices.nbytes + X.indptr.nbytes),
+                "param_bytes": 8 * n_params,
+                "maxrss_before_fit": maxrss_before,
+                "rss_before_fit": rss_before,
+                "peak_rss_during_fit": peak_during_fit,
+                "maxrss_after_fit": maxrss_after,
+                "tracemalloc_peak_fit": traced_peak,
+                "fit_seconds": fit_seconds,
+            }
+        )
+    )
 
 
 def _gb(n):
@@ -152,10 +161,25 @@ def main():
         child(args)
         return
 
-    command = [sys.executable, os.path.abspath(__file__), "--child",
-               "--n-samples", str(args.n_samples), "--n-features", str(args.n_features),
-               "--density", str(args.density), "--hidden", str(args.hidden),
-               "--solver", args.solver, "--max-iter", str(args.max_iter), "--seed", str(args.seed)]
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--child",
+        "--n-samples",
+        str(args.n_samples),
+        "--n-features",
+        str(args.n_features),
+        "--density",
+        str(args.density),
+        "--hidden",
+        str(args.hidden),
+        "--solver",
+        args.solver,
+        "--max-iter",
+        str(args.max_iter),
+        "--seed",
+        str(args.seed),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
@@ -163,20 +187,27 @@ def main():
     r = json.loads(done.stdout.strip().splitlines()[-1])
     dense_bytes = args.n_samples * args.n_features * 8
     print(f"skreg: {r['skreg']}")
-    print(f"MLPClassifier(hidden_layer_sizes=({args.hidden},), solver={args.solver!r}, "
-          f"max_iter={args.max_iter}) on a {args.n_samples:,} x {args.n_features:,} CSR matrix, "
-          f"density {args.density:.3%}, nnz {r['nnz']:,}")
-    print(f"  dense float64 X ({args.n_samples:,} x {args.n_features:,} x 8 B) : "
-          f"{_gb(dense_bytes)}")
+    print(
+        f"MLPClassifier(hidden_layer_sizes=({args.hidden},), solver={args.solver!r}, "
+        f"max_iter={args.max_iter}) on a {args.n_samples:,} x {args.n_features:,} CSR matrix, "
+        f"density {args.density:.3%}, nnz {r['nnz']:,}"
+    )
+    print(
+        f"  dense float64 X ({args.n_samples:,} x {args.n_features:,} x 8 B) : {_gb(dense_bytes)}"
+    )
     print(f"  CSR arrays of X                          : {_gb(r['csr_bytes'])}")
     print(f"  network parameters (float64)             : {_gb(r['param_bytes'])}")
-    print(f"  peak RSS of the fitting process          : {_gb(r['maxrss_after_fit'])}"
-          f"  ({r['maxrss_after_fit'] / dense_bytes:.2%} of the dense size)")
+    print(
+        f"  peak RSS of the fitting process          : {_gb(r['maxrss_after_fit'])}"
+        f"  ({r['maxrss_after_fit'] / dense_bytes:.2%} of the dense size)"
+    )
     print(f"  RSS just before the fit                  : {_gb(r['rss_before_fit'])}")
     if r["peak_rss_during_fit"] is not None:
         added = r["peak_rss_during_fit"] - r["rss_before_fit"]
-        print(f"  peak RSS during the fit                  : {_gb(r['peak_rss_during_fit'])}"
-              f"  (the fit added {_gb(added)})")
+        print(
+            f"  peak RSS during the fit                  : {_gb(r['peak_rss_during_fit'])}"
+            f"  (the fit added {_gb(added)})"
+        )
     print(f"  tracemalloc peak of the fit              : {_gb(r['tracemalloc_peak_fit'])}")
     print(f"  fit time (1 process, not a benchmark)    : {r['fit_seconds']:.1f} s")
 

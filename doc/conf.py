@@ -19,8 +19,9 @@ sys.path.insert(0, str(DOC_DIR.parent))
 # Local helpers for the build (the gallery's order).
 sys.path.insert(0, str(DOC_DIR / "sphinxext"))
 
-import skreg  # noqa: E402  (needs the path above)
 from docutils import nodes  # noqa: E402
+
+import skreg  # noqa: E402  (needs the path above)
 
 project = "skreg"
 copyright = "2026, the skreg developers"

@@ -31,10 +31,17 @@ from sklearn.preprocessing import StandardScaler
 
 from skreg import MLPClassifier
 
-X, y = make_classification(n_samples=4000, n_features=20, n_informative=6, n_redundant=2,
-                           weights=[0.95, 0.05], class_sep=0.8, flip_y=0.01, random_state=0)
-X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, test_size=0.5,
-                                                    random_state=0)
+X, y = make_classification(
+    n_samples=4000,
+    n_features=20,
+    n_informative=6,
+    n_redundant=2,
+    weights=[0.95, 0.05],
+    class_sep=0.8,
+    flip_y=0.01,
+    random_state=0,
+)
+X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, test_size=0.5, random_state=0)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 print(f"minority class: {y_train.sum()} of {len(y_train)} training rows")
@@ -46,8 +53,9 @@ print(f"minority class: {y_train.sum()} of {len(y_train)} training rows")
 # weights (HistGradientBoosting's rule): the weighted model's validation
 # accuracy is then class-weighted too. ``scoring='balanced_accuracy'`` would
 # state that directly; the default keeps the comparison to one change.
-network = dict(hidden_layer_sizes=(64,), early_stopping=True, n_iter_no_change=20,
-               max_iter=300, random_state=0)
+network = dict(
+    hidden_layer_sizes=(64,), early_stopping=True, n_iter_no_change=20, max_iter=300, random_state=0
+)
 models = {}
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -56,16 +64,22 @@ with warnings.catch_warnings():
             X_train, y_train
         )
 
-print(f"{'class_weight':>12} {'minority recall':>16} {'minority precision':>19} "
-      f"{'balanced accuracy':>18} {'accuracy':>9}")
+print(
+    f"{'class_weight':>12} {'minority recall':>16} {'minority precision':>19} "
+    f"{'balanced accuracy':>18} {'accuracy':>9}"
+)
 for class_weight, model in models.items():
     prediction = model.predict(X_test)
-    print(f"{str(class_weight):>12} {recall_score(y_test, prediction):>16.3f} "
-          f"{precision_score(y_test, prediction):>19.3f} "
-          f"{balanced_accuracy_score(y_test, prediction):>18.3f} "
-          f"{model.score(X_test, y_test):>9.3f}")
-    print(f"{'':>12} confusion matrix (rows: true 0, 1): "
-          f"{confusion_matrix(y_test, prediction).tolist()}")
+    print(
+        f"{str(class_weight):>12} {recall_score(y_test, prediction):>16.3f} "
+        f"{precision_score(y_test, prediction):>19.3f} "
+        f"{balanced_accuracy_score(y_test, prediction):>18.3f} "
+        f"{model.score(X_test, y_test):>9.3f}"
+    )
+    print(
+        f"{'':>12} confusion matrix (rows: true 0, 1): "
+        f"{confusion_matrix(y_test, prediction).tolist()}"
+    )
 
 # %%
 # What the weights move
@@ -77,11 +91,16 @@ for class_weight, model in models.items():
 # the same curve.
 fig, ax = plt.subplots(figsize=(6, 5))
 for class_weight, model in models.items():
-    PrecisionRecallDisplay.from_estimator(model, X_test, y_test, ax=ax,
-                                          name=f"class_weight={class_weight}")
+    PrecisionRecallDisplay.from_estimator(
+        model, X_test, y_test, ax=ax, name=f"class_weight={class_weight}"
+    )
     prediction = model.predict(X_test)
-    ax.plot(recall_score(y_test, prediction), precision_score(y_test, prediction), "o",
-            color=ax.get_lines()[-1].get_color())
+    ax.plot(
+        recall_score(y_test, prediction),
+        precision_score(y_test, prediction),
+        "o",
+        color=ax.get_lines()[-1].get_color(),
+    )
 ax.set_title("Minority class, test set (dots: the 0.5 threshold)")
 fig.tight_layout()
 

@@ -27,8 +27,9 @@ from sklearn.model_selection import train_test_split
 from skreg import MLPClassifier
 
 X, y = load_digits(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X / 16, y, test_size=0.5, stratify=y,
-                                                    random_state=1)
+X_train, X_test, y_train, y_test = train_test_split(
+    X / 16, y, test_size=0.5, stratify=y, random_state=1
+)
 rng = np.random.RandomState(1)
 noisy = rng.rand(y_train.shape[0]) < 0.2
 y_train = y_train.copy()
@@ -41,8 +42,15 @@ print(f"{noisy.sum()} of {y_train.shape[0]} training labels replaced at random")
 # Two hidden layers of 256 units, SGD with Nesterov momentum 0.95, 60 epochs
 # each (no early stopping, no L2). "diverged" means the training loss became
 # non-finite, which skreg reports as an error.
-network = dict(hidden_layer_sizes=(256, 256), solver="sgd", momentum=0.95, l2=0.0,
-               max_iter=60, n_iter_no_change=np.inf, random_state=0)
+network = dict(
+    hidden_layer_sizes=(256, 256),
+    solver="sgd",
+    momentum=0.95,
+    l2=0.0,
+    max_iter=60,
+    n_iter_no_change=np.inf,
+    random_state=0,
+)
 settings = {
     "no regularization": {},
     "dropout (0.2 inputs, 0.5 hidden)": dict(input_dropout=0.2, dropout=0.5),
@@ -79,8 +87,12 @@ for name in settings:
     print(f"{name:<34}{''.join(cells)}")
 print("\nlargest column norm of any layer after training")
 for name in settings:
-    cells = [f"{'-':>12}" if results[name, lr]["diverged"] else
-             f"{results[name, lr]['largest_norm']:>12.2f}" for lr in learning_rates]
+    cells = [
+        f"{'-':>12}"
+        if results[name, lr]["diverged"]
+        else f"{results[name, lr]['largest_norm']:>12.2f}"
+        for lr in learning_rates
+    ]
     print(f"{name:<34}{''.join(cells)}")
 
 # %%

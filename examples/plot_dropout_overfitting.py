@@ -64,7 +64,7 @@ def train(dropout):
 
 runs = {"no dropout": train(0.0), "dropout=0.5": train(0.5)}
 
-for name, (model, errors) in runs.items():
+for name, (_, errors) in runs.items():
     last = slice(-100, None)  # average the last 100 epochs: single epochs are noisy
     print(
         f"{name:>12}: last 100 epochs' mean squared error: train "
@@ -81,7 +81,7 @@ for name, (model, errors) in runs.items():
 # stays lower.
 fig, ax = plt.subplots(figsize=(8, 4.5))
 epochs = np.arange(1, N_EPOCHS + 1)
-for color, (name, (_, errors)) in zip(["C0", "C1"], runs.items()):
+for color, (name, (_, errors)) in zip(["C0", "C1"], runs.items(), strict=True):
     ax.plot(epochs, errors["train"], color=color, linestyle="--", label=f"{name}, train")
     ax.plot(epochs, errors["test"], color=color, label=f"{name}, test")
 ax.axhline(NOISE**2, color="gray", linestyle=":", label="noise level (best possible test)")
@@ -98,7 +98,7 @@ grid = np.linspace(-3, 3, 500).reshape(-1, 1)
 fig, ax = plt.subplots(figsize=(8, 4.5))
 ax.scatter(X_train, y_train, color="black", s=15, label="training points")
 ax.plot(grid, np.sin(grid), color="gray", linestyle=":", label="sin(x)")
-for color, (name, (model, _)) in zip(["C0", "C1"], runs.items()):
+for color, (name, (model, _)) in zip(["C0", "C1"], runs.items(), strict=True):
     ax.plot(grid, model.predict(grid), color=color, label=name)
 ax.set(xlabel="x", ylabel="y")
 ax.legend()

@@ -78,7 +78,7 @@ print(f"no early stopping, last epoch's weights: test accuracy {last.score(X_tes
 # accuracy is: the validation split has only 120 rows, and a better
 # validation score need not mean a better test score.
 fig, axes = plt.subplots(3, 1, figsize=(7, 10), sharex=True)
-for ax, patience in zip(axes, [5, 15, 30]):
+for ax, patience in zip(axes, [5, 15, 30], strict=True):
     model = MLPClassifier(
         early_stopping=True,
         validation_fraction=0.2,

@@ -52,9 +52,14 @@ with warnings.catch_warnings():
         pipeline, {"mlpclassifier__l1": l1_values, "mlpclassifier__l2": l2_values}, cv=3
     ).fit(X_train, y_train)
 
-penalty_scores = penalty_search.cv_results_["mean_test_score"].reshape(len(l1_values), len(l2_values))
+penalty_scores = penalty_search.cv_results_["mean_test_score"].reshape(
+    len(l1_values), len(l2_values)
+)
 print("best:", penalty_search.best_params_)
-print(f"cross-validated accuracy: no penalty {penalty_scores[0, 0]:.3f}, best {penalty_search.best_score_:.3f}")
+print(
+    f"cross-validated accuracy: no penalty {penalty_scores[0, 0]:.3f}, "
+    f"best {penalty_search.best_score_:.3f}"
+)
 print(f"test accuracy of the refitted best pipeline: {penalty_search.score(X_test, y_test):.3f}")
 
 # %%
@@ -65,7 +70,9 @@ print(f"test accuracy of the refitted best pipeline: {penalty_search.score(X_tes
 rates = [0.0, 0.25, 0.5]
 deep_pipeline = make_pipeline(
     StandardScaler(),
-    MLPClassifier(hidden_layer_sizes=(32, 32), learning_rate_init=0.003, max_iter=200, random_state=0),
+    MLPClassifier(
+        hidden_layer_sizes=(32, 32), learning_rate_init=0.003, max_iter=200, random_state=0
+    ),
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -77,7 +84,10 @@ with warnings.catch_warnings():
 
 dropout_scores = dropout_search.cv_results_["mean_test_score"].reshape(len(rates), len(rates))
 print("best:", dropout_search.best_params_)
-print(f"cross-validated accuracy: no dropout {dropout_scores[0, 0]:.3f}, best {dropout_search.best_score_:.3f}")
+print(
+    f"cross-validated accuracy: no dropout {dropout_scores[0, 0]:.3f}, "
+    f"best {dropout_search.best_score_:.3f}"
+)
 print(f"test accuracy of the refitted best pipeline: {dropout_search.score(X_test, y_test):.3f}")
 
 # %%
@@ -96,15 +106,27 @@ def heatmap(ax, scores, row_values, column_values, row_name, column_name, title)
     best_row, best_column = np.unravel_index(np.argmax(scores), scores.shape)
     for (row, column), score in np.ndenumerate(scores):
         bold = (row, column) == (best_row, best_column)
-        ax.text(column, row, f"{score:.2f}", ha="center", va="center",
-                color="black" if score > 0.8 else "white", fontweight="bold" if bold else "normal")
+        ax.text(
+            column,
+            row,
+            f"{score:.2f}",
+            ha="center",
+            va="center",
+            color="black" if score > 0.8 else "white",
+            fontweight="bold" if bold else "normal",
+        )
     return image
 
 
 fig, (ax_penalties, ax_dropout) = plt.subplots(1, 2, figsize=(12, 4.5))
 heatmap(ax_penalties, penalty_scores, l1_values, l2_values, "l1", "l2", "MLP (64,): l1 and l2")
 image = heatmap(
-    ax_dropout, dropout_scores, rates, rates,
-    "dropout of hidden layer 1", "dropout of hidden layer 2", "MLP (32, 32): dropout per layer",
+    ax_dropout,
+    dropout_scores,
+    rates,
+    rates,
+    "dropout of hidden layer 1",
+    "dropout of hidden layer 2",
+    "MLP (32, 32): dropout per layer",
 )
 colorbar = fig.colorbar(image, ax=[ax_penalties, ax_dropout], label="mean cross-validated accuracy")

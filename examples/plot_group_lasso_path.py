@@ -47,9 +47,16 @@ informative = np.arange(5)
 # first fit has no penalty: the network learns every feature it can use
 # before the penalty starts to remove them (a feature penalised from random
 # weights can be removed before it is learnt).
-model = MLPRegressor(hidden_layer_sizes=(32,), solver="sgd", learning_rate_init=0.01,
-                     batch_size=100, max_iter=100, n_iter_no_change=np.inf, warm_start=True,
-                     random_state=0)
+model = MLPRegressor(
+    hidden_layer_sizes=(32,),
+    solver="sgd",
+    learning_rate_init=0.01,
+    batch_size=100,
+    max_iter=100,
+    n_iter_no_change=np.inf,
+    warm_start=True,
+    random_state=0,
+)
 penalties = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0]
 path = []
 with warnings.catch_warnings():
@@ -57,19 +64,23 @@ with warnings.catch_warnings():
     for group_l1 in penalties:
         model.set_params(group_l1=group_l1).fit(X_train, y_train)
         row_norms = np.linalg.norm(model.coefs_[0], axis=1)
-        path.append({
-            "group_l1": group_l1,
-            "row_norms": row_norms,
-            "kept": np.flatnonzero(row_norms > 0),
-            "validation": model.score(X_val, y_val),
-            "squared_errors": (model.predict(X_val) - y_val) ** 2,
-            "test": model.score(X_test, y_test),
-        })
+        path.append(
+            {
+                "group_l1": group_l1,
+                "row_norms": row_norms,
+                "kept": np.flatnonzero(row_norms > 0),
+                "validation": model.score(X_val, y_val),
+                "squared_errors": (model.predict(X_val) - y_val) ** 2,
+                "test": model.score(X_test, y_test),
+            }
+        )
 
 print(f"{'group_l1':>8} {'features kept':>14} {'informative kept':>17} {'validation R²':>14}")
 for step in path:
-    print(f"{step['group_l1']:>8g} {len(step['kept']):>14} "
-          f"{np.isin(informative, step['kept']).sum():>15}/5 {step['validation']:>14.3f}")
+    print(
+        f"{step['group_l1']:>8g} {len(step['kept']):>14} "
+        f"{np.isin(informative, step['kept']).sum():>15}/5 {step['validation']:>14.3f}"
+    )
 
 # %%
 # Features kept against validation score
@@ -83,9 +94,14 @@ norms = np.array([step["row_norms"] for step in path])
 steps = np.arange(len(penalties))
 for feature in range(norms.shape[1]):
     is_informative = feature in informative
-    left.plot(steps, norms[:, feature], color=f"C{feature}" if is_informative else "0.7",
-              linewidth=2 if is_informative else 0.8,
-              label=f"x{feature}" if is_informative else None, zorder=3 if is_informative else 1)
+    left.plot(
+        steps,
+        norms[:, feature],
+        color=f"C{feature}" if is_informative else "0.7",
+        linewidth=2 if is_informative else 0.8,
+        label=f"x{feature}" if is_informative else None,
+        zorder=3 if is_informative else 1,
+    )
 left.set_xticks(steps, [f"{p:g}" for p in penalties])
 left.set_xlabel("group_l1 (one warm-started fit each)")
 left.set_ylabel("norm of the feature's first-layer row")
@@ -95,8 +111,13 @@ kept = [len(step["kept"]) for step in path]
 validation = [step["validation"] for step in path]
 right.plot(kept, validation, "o-")
 for step, n_kept, score in zip(path, kept, validation, strict=True):
-    right.annotate(f"{step['group_l1']:g}", (n_kept, score), textcoords="offset points",
-                   xytext=(4, -10), fontsize="small")
+    right.annotate(
+        f"{step['group_l1']:g}",
+        (n_kept, score),
+        textcoords="offset points",
+        xytext=(4, -10),
+        fontsize="small",
+    )
 right.set_xscale("log")
 right.set_xlabel("features kept (log scale)")
 right.set_ylabel("validation R²")
@@ -118,9 +139,11 @@ errors = best["squared_errors"]
 standard_error = errors.std(ddof=1) / np.sqrt(errors.shape[0]) / y_val.var()
 chosen = [step for step in path if step["validation"] >= best["validation"] - standard_error][-1]
 for name, step in (("best validation score", best), ("one standard error", chosen)):
-    print(f"{name}: group_l1={step['group_l1']:g}, {len(step['kept'])} features "
-          f"{step['kept'].tolist()}, validation R² {step['validation']:.3f}, "
-          f"test R² {step['test']:.3f}")
+    print(
+        f"{name}: group_l1={step['group_l1']:g}, {len(step['kept'])} features "
+        f"{step['kept'].tolist()}, validation R² {step['validation']:.3f}, "
+        f"test R² {step['test']:.3f}"
+    )
 print(f"without the penalty: 50 features, test R² {path[0]['test']:.3f}")
 
 # %%

@@ -121,14 +121,22 @@ print("surviving features:", surviving_features(selected_model))
 print("their importances:", selected_model.feature_importances_[:N_INFORMATIVE].round(3))
 for threshold in ["mean", 1e-12]:
     selector = SelectFromModel(selected_model, prefit=True, threshold=threshold)
-    print(f"SelectFromModel(threshold={threshold!r}) keeps:", np.flatnonzero(selector.get_support()))
+    print(
+        f"SelectFromModel(threshold={threshold!r}) keeps:", np.flatnonzero(selector.get_support())
+    )
 
 # %%
 # The kept columns carry the signal: a logistic regression on them does about
 # as well as one on all 30 columns.
-for name, columns in {"all 30 features": slice(None), "kept features": selector.get_support()}.items():
+for name, columns in {
+    "all 30 features": slice(None),
+    "kept features": selector.get_support(),
+}.items():
     logistic = LogisticRegression().fit(X_train[:, columns], y_train)
-    print(f"logistic regression on {name}: test accuracy {logistic.score(X_test[:, columns], y_test):.3f}")
+    print(
+        f"logistic regression on {name}: "
+        f"test accuracy {logistic.score(X_test[:, columns], y_test):.3f}"
+    )
 
 # %%
 # The first-layer weights
@@ -145,14 +153,17 @@ colormap = plt.get_cmap("RdBu_r").copy()
 colormap.set_bad("lightgray")
 
 fig, axes = plt.subplots(1, 3, figsize=(10, 5), sharey=True)
-for ax, (name, model) in zip(axes, panels.items()):
+for ax, (name, model) in zip(axes, panels.items(), strict=True):
     first_layer = np.ma.masked_equal(model.coefs_[0], 0.0)
     image = ax.imshow(first_layer, cmap=colormap, vmin=-limit, vmax=limit, aspect="auto")
     ax.set(title=f"{name}: {zero_share(model):.0%} zeros", xlabel="hidden unit")
 axes[0].set_ylabel("input feature")
 fig.colorbar(image, ax=axes, label="weight (gray: exactly 0)")
 
-print(f"l2=8: {zero_share(l2_model):.1%} zero weights, test accuracy {l2_model.score(X_test, y_test):.3f}")
+print(
+    f"l2=8: {zero_share(l2_model):.1%} zero weights, "
+    f"test accuracy {l2_model.score(X_test, y_test):.3f}"
+)
 
 # %%
 # How skreg gets exact zeros: a plain gradient step on ``|w|`` overshoots zero

@@ -22,7 +22,6 @@ target as well as the features, and compares both with a linear baseline.
 import warnings
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
@@ -69,7 +68,9 @@ for name, model in models.items():
 # keeps the weights of the epoch with the best validation R², and does about
 # as well as the linear model, the best one can expect on this data.
 early = models["MLP, early stopping"].regressor_[-1]
-print(f"early stopping: {early.n_iter_} epochs, best validation R² {early.best_validation_score_:.3f}")
+print(
+    f"early stopping: {early.n_iter_} epochs, best validation R² {early.best_validation_score_:.3f}"
+)
 
 # %%
 # Training curves
@@ -84,7 +85,7 @@ print(f"best epoch: {display.best_epoch}")
 # ---------------------------
 # Points on the diagonal are perfect predictions.
 fig, axes = plt.subplots(1, 3, figsize=(12, 4), sharex=True, sharey=True)
-for ax, (name, model) in zip(axes, models.items()):
+for ax, (name, model) in zip(axes, models.items(), strict=True):
     ax.scatter(y_test, model.predict(X_test), s=12, alpha=0.7)
     ax.plot([y.min(), y.max()], [y.min(), y.max()], color="gray", linestyle="--")
     ax.set(title=f"{name}\ntest R² {model.score(X_test, y_test):.2f}", xlabel="true target")

@@ -90,9 +90,13 @@ def fastest_fit(make_model):
 results = {}
 for batch_size in BATCH_SIZES:
     theirs, sklearn_seconds = fastest_fit(
-        lambda: SklearnMLPClassifier(batch_size=batch_size, alpha=1e-4, **settings)
+        lambda batch_size=batch_size: SklearnMLPClassifier(
+            batch_size=batch_size, alpha=1e-4, **settings
+        )
     )
-    ours, skreg_seconds = fastest_fit(lambda: MLPClassifier(batch_size=batch_size, l2=1e-4, **settings))
+    ours, skreg_seconds = fastest_fit(
+        lambda batch_size=batch_size: MLPClassifier(batch_size=batch_size, l2=1e-4, **settings)
+    )
     results[batch_size] = (sklearn_seconds, skreg_seconds, theirs, ours)
     # Same work: both ran every epoch, and their losses agree to rounding.
     assert theirs.n_iter_ == ours.n_iter_ == N_EPOCHS
@@ -115,8 +119,10 @@ sklearn_times = [results[b][0] for b in BATCH_SIZES]
 skreg_times = [results[b][1] for b in BATCH_SIZES]
 ax_time.bar(positions - 0.2, sklearn_times, width=0.4, label="scikit-learn")
 ax_time.bar(positions + 0.2, skreg_times, width=0.4, label="skreg")
-for position, theirs_s, ours_s in zip(positions, sklearn_times, skreg_times):
-    ax_time.annotate(f"{theirs_s / ours_s:.1f}x", (position, max(theirs_s, ours_s)), ha="center", va="bottom")
+for position, theirs_s, ours_s in zip(positions, sklearn_times, skreg_times, strict=True):
+    ax_time.annotate(
+        f"{theirs_s / ours_s:.1f}x", (position, max(theirs_s, ours_s)), ha="center", va="bottom"
+    )
 ax_time.set_xticks(positions, [f"batch_size={b}" for b in BATCH_SIZES])
 ax_time.set(ylabel=f"seconds for {N_EPOCHS} epochs", title="Fit time (fastest of 3)")
 ax_time.legend()

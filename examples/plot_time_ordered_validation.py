@@ -55,8 +55,15 @@ def make_series(seed):
     return X[:N_HISTORY], y[:N_HISTORY], X[N_HISTORY:], y[N_HISTORY:]
 
 
-network = dict(hidden_layer_sizes=(128, 128), l2=0.0, learning_rate_init=3e-3,
-               max_iter=400, n_iter_no_change=20, early_stopping=True, random_state=0)
+network = dict(
+    hidden_layer_sizes=(128, 128),
+    l2=0.0,
+    learning_rate_init=3e-3,
+    max_iter=400,
+    n_iter_no_change=20,
+    early_stopping=True,
+    random_state=0,
+)
 
 
 def fit_both(X_history, y_history):
@@ -99,12 +106,14 @@ optimism = {"random": [], "most recent": []}
 future = {"random": [], "most recent": []}
 for seed in range(5):
     X_history, y_history, X_future, y_future = make_series(seed)
-    for name, model in zip(("random", "most recent"), fit_both(X_history, y_history)):
+    for name, model in zip(("random", "most recent"), fit_both(X_history, y_history), strict=True):
         score = model.score(X_future, y_future)
         optimism[name].append(model.best_validation_score_ - score)
         future[name].append(score)
-        print(f"{seed:>4} {name:>12} {model.n_iter_:>7} {model.best_validation_score_:>14.3f} "
-              f"{score:>10.3f}")
+        print(
+            f"{seed:>4} {name:>12} {model.n_iter_:>7} {model.best_validation_score_:>14.3f} "
+            f"{score:>10.3f}"
+        )
 for name in optimism:
     print(f"{name}: validation R² above the future's by {np.mean(optimism[name]):.3f} on average")
 better = np.sum(np.array(future["most recent"]) > np.array(future["random"]))

@@ -36,8 +36,13 @@ def main():
         f"{X.shape[1]} features; MLPClassifier(hidden_layer_sizes=(128,), max_iter=150)"
     )
     start = time.perf_counter()
-    MLPClassifier(hidden_layer_sizes=(2,), max_iter=1).fit(X_train[:10], y_train[:10]).predict(X_test)
-    print(f"compiling or loading the kernels: {time.perf_counter() - start:.1f} s (cached after the first run)")
+    MLPClassifier(hidden_layer_sizes=(2,), max_iter=1).fit(X_train[:10], y_train[:10]).predict(
+        X_test
+    )
+    print(
+        f"compiling or loading the kernels: {time.perf_counter() - start:.1f} s "
+        "(cached after the first run)"
+    )
     header = f"{'setting':<16}{'test acc':>10}{'zero weights':>14}{'epochs':>8}{'fit s':>8}"
     print(header)
     print("-" * len(header))

@@ -119,8 +119,16 @@ class TrainingCurveDisplay:
         self.estimator_name = estimator_name
         self.score_name = score_name
 
-    def plot(self, ax=None, *, name=None, loss_kw=None, validation_kw=None, best_epoch_kw=None,
-             validation_loss_kw=None):
+    def plot(
+        self,
+        ax=None,
+        *,
+        name=None,
+        loss_kw=None,
+        validation_kw=None,
+        best_epoch_kw=None,
+        validation_loss_kw=None,
+    ):
         """Draw the curves.
 
         Parameters
@@ -220,7 +228,14 @@ class TrainingCurveDisplay:
 
     @classmethod
     def from_estimator(
-        cls, estimator, *, ax=None, name=None, loss_kw=None, validation_kw=None, best_epoch_kw=None,
+        cls,
+        estimator,
+        *,
+        ax=None,
+        name=None,
+        loss_kw=None,
+        validation_kw=None,
+        best_epoch_kw=None,
         validation_loss_kw=None,
     ):
         """Plot the training history of a fitted MLP.
@@ -292,7 +307,10 @@ class TrainingCurveDisplay:
             score_name=_score_name(estimator),
         )
         return display.plot(
-            ax=ax, loss_kw=loss_kw, validation_kw=validation_kw, best_epoch_kw=best_epoch_kw,
+            ax=ax,
+            loss_kw=loss_kw,
+            validation_kw=validation_kw,
+            best_epoch_kw=best_epoch_kw,
             validation_loss_kw=validation_loss_kw,
         )
 

@@ -249,7 +249,7 @@ def largest_batch_storage(X_csr_indptr, batch_size):
     """The most stored values any ``batch_size`` rows of a CSR matrix hold:
     the sum of its ``batch_size`` longest rows."""
     lengths = np.sort(np.diff(X_csr_indptr))
-    return int(lengths[max(0, lengths.shape[0] - batch_size):].sum())
+    return int(lengths[max(0, lengths.shape[0] - batch_size) :].sum())
 
 
 def kernel_input(X):
@@ -537,8 +537,19 @@ def activate_output(Z, intercept, loss):
 
 
 @kernel
-def forward(X, X_csr, rows, dropped_values, params, layer_units, config, dropout, rng_state,
-            activations, keep_mask):
+def forward(
+    X,
+    X_csr,
+    rows,
+    dropped_values,
+    params,
+    layer_units,
+    config,
+    dropout,
+    rng_state,
+    activations,
+    keep_mask,
+):
     """Run the network on the input rows.
 
     Parameters
@@ -588,7 +599,9 @@ def forward(X, X_csr, rows, dropped_values, params, layer_units, config, dropout
         else:
             activate_hidden(Z, intercept, config[CFG_ACTIVATION])
             if keep_mask.shape[0] > 0 and dropout[layer] > 0.0:
-                drop_units(Z, mask_block(keep_mask, layer_units, layer, n_rows), dropout[layer], rng_state)
+                drop_units(
+                    Z, mask_block(keep_mask, layer_units, layer, n_rows), dropout[layer], rng_state
+                )
     return layer_block(activations, layer_units, output_layer, n_rows)
 
 
@@ -711,8 +724,20 @@ def multiply_by_slope(delta, output, keep_mask, activation, drop_rate):
 
 
 @kernel
-def backward(X, X_csr, rows, dropped_values, params, raw_grads, layer_units, config, dropout,
-             activations, keep_mask, deltas):
+def backward(
+    X,
+    X_csr,
+    rows,
+    dropped_values,
+    params,
+    raw_grads,
+    layer_units,
+    config,
+    dropout,
+    activations,
+    keep_mask,
+    deltas,
+):
     """Back-propagate the output delta into the data term's raw gradient.
 
     Parameters
@@ -791,10 +816,19 @@ def step_constants(params, hyper, learning_rate, weight_sum, l2, l1_penalty, gro
     to_dtype = params.dtype.type
     beta_1 = hyper[HYP_BETA_1]
     beta_2 = hyper[HYP_BETA_2]
-    return (to_dtype(learning_rate), to_dtype(hyper[HYP_MOMENTUM]), to_dtype(beta_1),
-            to_dtype(1.0 - beta_1), to_dtype(beta_2), to_dtype(1.0 - beta_2),
-            to_dtype(hyper[HYP_EPSILON]), to_dtype(l2), to_dtype(weight_sum), to_dtype(l1_penalty),
-            to_dtype(group_penalty))
+    return (
+        to_dtype(learning_rate),
+        to_dtype(hyper[HYP_MOMENTUM]),
+        to_dtype(beta_1),
+        to_dtype(1.0 - beta_1),
+        to_dtype(beta_2),
+        to_dtype(1.0 - beta_2),
+        to_dtype(hyper[HYP_EPSILON]),
+        to_dtype(l2),
+        to_dtype(weight_sum),
+        to_dtype(l1_penalty),
+        to_dtype(group_penalty),
+    )
 
 
 @kernel
@@ -864,12 +898,15 @@ def clip_to_orthant(w, pseudo_gradient, updated):
 def adam_update(w, g, first_moment, second_moment, constants):
     """Adam's update of one parameter: ``(w, first_moment, second_moment)``
     after the step, with the bias-corrected rate in ``constants``."""
-    first_moment = (constants[STEP_BETA_1] * first_moment
-                    + constants[STEP_ONE_MINUS_BETA_1] * g)
-    second_moment = (constants[STEP_BETA_2] * second_moment
-                     + constants[STEP_ONE_MINUS_BETA_2] * (g * g))
-    step = -constants[STEP_LEARNING_RATE] * first_moment / (np.sqrt(second_moment)
-                                                            + constants[STEP_EPSILON])
+    first_moment = constants[STEP_BETA_1] * first_moment + constants[STEP_ONE_MINUS_BETA_1] * g
+    second_moment = constants[STEP_BETA_2] * second_moment + constants[STEP_ONE_MINUS_BETA_2] * (
+        g * g
+    )
+    step = (
+        -constants[STEP_LEARNING_RATE]
+        * first_moment
+        / (np.sqrt(second_moment) + constants[STEP_EPSILON])
+    )
     return w + step, first_moment, second_moment
 
 
@@ -903,10 +940,15 @@ def step_part(params, raw_grads, first_state, second_state, constants, adam, nes
     if l1_penalty > 0:
         for k in range(params.shape[0]):
             w = params[k]
-            g = l1_pseudo_gradient(w, penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]), l1_penalty)
+            g = l1_pseudo_gradient(
+                w,
+                penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]),
+                l1_penalty,
+            )
             if adam:
                 updated, first_state[k], second_state[k] = adam_update(
-                    w, g, first_state[k], second_state[k], constants)
+                    w, g, first_state[k], second_state[k], constants
+                )
             else:
                 updated, first_state[k] = momentum_update(w, g, first_state[k], constants, nesterov)
             updated = clip_to_orthant(w, g, updated)
@@ -917,13 +959,22 @@ def step_part(params, raw_grads, first_state, second_state, constants, adam, nes
         for k in range(params.shape[0]):
             w = params[k]
             params[k], first_state[k], second_state[k] = adam_update(
-                w, penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]), first_state[k], second_state[k],
-                constants)
+                w,
+                penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]),
+                first_state[k],
+                second_state[k],
+                constants,
+            )
     else:
         for k in range(params.shape[0]):
             w = params[k]
             params[k], first_state[k] = momentum_update(
-                w, penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]), first_state[k], constants, nesterov)
+                w,
+                penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]),
+                first_state[k],
+                constants,
+                nesterov,
+            )
 
 
 @kernel
@@ -1043,7 +1094,9 @@ def bound_unit_norms(params, layer_units, max_norm):
 
 
 @kernel
-def optimizer_step(params, raw_grads, optimizer_state, layer_units, weight_sum, adam_steps, config, hyper):
+def optimizer_step(
+    params, raw_grads, optimizer_state, layer_units, weight_sum, adam_steps, config, hyper
+):
     """Finish a minibatch's gradient and take one SGD or Adam step.
 
     Parameters
@@ -1082,10 +1135,18 @@ def optimizer_step(params, raw_grads, optimizer_state, layer_units, weight_sum, 
     if adam:
         adam_steps[0] += 1
         t = adam_steps[0]
-        learning_rate = (learning_rate * math.sqrt(1.0 - hyper[HYP_BETA_2]**t)
-                         / (1.0 - hyper[HYP_BETA_1]**t))
-    weights = step_constants(params, hyper, learning_rate, weight_sum, hyper[HYP_L2],
-                             hyper[HYP_L1] / weight_sum, hyper[HYP_GROUP_L1] / weight_sum)
+        learning_rate = (
+            learning_rate * math.sqrt(1.0 - hyper[HYP_BETA_2] ** t) / (1.0 - hyper[HYP_BETA_1] ** t)
+        )
+    weights = step_constants(
+        params,
+        hyper,
+        learning_rate,
+        weight_sum,
+        hyper[HYP_L2],
+        hyper[HYP_L1] / weight_sum,
+        hyper[HYP_GROUP_L1] / weight_sum,
+    )
     intercepts = step_constants(params, hyper, learning_rate, weight_sum, 0.0, 0.0, 0.0)
     nesterov = config[CFG_NESTEROV] != 0
     first, second = optimizer_state[0], optimizer_state[1]
@@ -1101,12 +1162,27 @@ def optimizer_step(params, raw_grads, optimizer_state, layer_units, weight_sum, 
         for start in range(0, grouped, width):
             stop = start + width
             was_zero = is_zero(params[start:stop])
-            step_part(params[start:stop], raw_grads[start:stop], first[start:stop],
-                      second[start:stop], weights, adam, nesterov)
-            shrink_group(params[start:stop], first[start:stop], second[start:stop], weights, adam,
-                         was_zero)
-    step_part(params[grouped:n], raw_grads[grouped:n], first[grouped:n], second[grouped:n], weights,
-              adam, nesterov)
+            step_part(
+                params[start:stop],
+                raw_grads[start:stop],
+                first[start:stop],
+                second[start:stop],
+                weights,
+                adam,
+                nesterov,
+            )
+            shrink_group(
+                params[start:stop], first[start:stop], second[start:stop], weights, adam, was_zero
+            )
+    step_part(
+        params[grouped:n],
+        raw_grads[grouped:n],
+        first[grouped:n],
+        second[grouped:n],
+        weights,
+        adam,
+        nesterov,
+    )
     step_part(params[n:], raw_grads[n:], first[n:], second[n:], intercepts, adam, nesterov)
     if hyper[HYP_MAX_NORM] > 0:
         bound_unit_norms(params, layer_units, hyper[HYP_MAX_NORM])
@@ -1255,8 +1331,17 @@ def run_epoch(
             if not dense:
                 dropped_values = dropped_room
         output = forward(
-            X_batch, X_csr, rows, dropped_values, params, layer_units, config, dropout, rng_state,
-            activations, keep_mask
+            X_batch,
+            X_csr,
+            rows,
+            dropped_values,
+            params,
+            layer_units,
+            config,
+            dropout,
+            rng_state,
+            activations,
+            keep_mask,
         )
         output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_rows)
         data_loss = data_loss_and_output_delta(
@@ -1266,14 +1351,30 @@ def run_epoch(
         if group_l1 > 0:
             penalty += group_penalty(params, layer_units, group_l1)
         loss_sum += (data_loss / weight_sum + penalty / weight_sum) * n_rows
-        backward(X_batch, X_csr, rows, dropped_values, params, grads, layer_units, config, dropout,
-                 activations, keep_mask, deltas)
-        optimizer_step(params, grads, optimizer_state, layer_units, weight_sum, adam_steps, config, hyper)
+        backward(
+            X_batch,
+            X_csr,
+            rows,
+            dropped_values,
+            params,
+            grads,
+            layer_units,
+            config,
+            dropout,
+            activations,
+            keep_mask,
+            deltas,
+        )
+        optimizer_step(
+            params, grads, optimizer_state, layer_units, weight_sum, adam_steps, config, hyper
+        )
     return loss_sum
 
 
 @kernel
-def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, grad_scratch, work, layer_units, config, hyper):
+def loss_and_gradient(
+    X, X_csr, Y, sample_weight, params, grads, grad_scratch, work, layer_units, config, hyper
+):
     """Full-batch loss and gradient, for L-BFGS, accumulated over chunks of rows.
 
     Parameters
@@ -1318,15 +1419,36 @@ def loss_and_gradient(X, X_csr, Y, sample_weight, params, grads, grad_scratch, w
         gather_input_rows(X, rows, X_batch)
         weight_sum += gather_targets(Y, sample_weight, rows, Y_batch, weight_batch)
         output = forward(
-            X_batch, X_csr, rows, no_dropped_values, params, layer_units, config, no_dropout,
-            unused_rng, activations, no_keep_mask
+            X_batch,
+            X_csr,
+            rows,
+            no_dropped_values,
+            params,
+            layer_units,
+            config,
+            no_dropout,
+            unused_rng,
+            activations,
+            no_keep_mask,
         )
         output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, stop - start)
         data_loss += data_loss_and_output_delta(
             output, Y_batch, weight_batch, config[CFG_LOSS], hyper[HYP_PROBA_EPS], output_delta
         )
-        backward(X_batch, X_csr, rows, no_dropped_values, params, grad_scratch, layer_units, config,
-                 no_dropout, activations, no_keep_mask, deltas)
+        backward(
+            X_batch,
+            X_csr,
+            rows,
+            no_dropped_values,
+            params,
+            grad_scratch,
+            layer_units,
+            config,
+            no_dropout,
+            activations,
+            no_keep_mask,
+            deltas,
+        )
         grads += grad_scratch
     n_coefs = n_coefficients(layer_units)
     finish_gradient(params, grads, n_coefs, hyper[HYP_L2], weight_sum)
@@ -1375,10 +1497,23 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
         stop = min(start + capacity, n_samples)
         rows = np.arange(start, stop)
         if dense:
-            np.dot(X[start:stop], first_coef, activations[: (stop - start) * n_first].reshape((stop - start, n_first)))
+            np.dot(
+                X[start:stop],
+                first_coef,
+                activations[: (stop - start) * n_first].reshape((stop - start, n_first)),
+            )
         chunk_output = forward(
-            no_rows, X_csr, rows, activations[:0], params, layer_units, config, no_dropout,
-            unused_rng, activations, no_keep_mask
+            no_rows,
+            X_csr,
+            rows,
+            activations[:0],
+            params,
+            layer_units,
+            config,
+            no_dropout,
+            unused_rng,
+            activations,
+            no_keep_mask,
         )
         # An element loop: a 2-d slice assignment compiles for about 4 s.
         for i in range(chunk_output.shape[0]):

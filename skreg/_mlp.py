@@ -12,7 +12,7 @@ from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names, r2_
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_array, check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -323,6 +323,7 @@ def _fill_docstring(cls):
     }
     return cls
 
+
 def _kernel_sample_weight(sample_weight, dtype):
     """Checked float64 sample weights as the kernels take them: C-contiguous
     in the model's ``dtype``, and None stays None (unit weights need no array;
@@ -507,7 +508,9 @@ class _BaseMLP(BaseEstimator):
     def _fit_keeping_input_metadata(self, X, y, sample_weight, **fit_options):
         # validate_data(reset=True) records the input's shape and names
         # before training; a failed fit must not leave them changed.
-        input_metadata = {name: getattr(self, name) for name in _INPUT_METADATA if hasattr(self, name)}
+        input_metadata = {
+            name: getattr(self, name) for name in _INPUT_METADATA if hasattr(self, name)
+        }
         try:
             return self._fit(X, y, sample_weight, **fit_options)
         except BaseException:
@@ -554,16 +557,21 @@ class _BaseMLP(BaseEstimator):
             )
         if self.solver != "lbfgs":
             return
-        non_smooth = "L-BFGS needs a smooth objective. Use solver='adam' or 'sgd', which reach exact zeros."
+        non_smooth = (
+            "L-BFGS needs a smooth objective. Use solver='adam' or 'sgd', which reach exact zeros."
+        )
         minibatches = "needs minibatches. Use solver='adam' or 'sgd'."
         unsupported = [
             ("l1", self.l1 > 0, non_smooth),
             ("group_l1", self.group_l1 > 0, non_smooth),
             ("dropout", np.any(dropout > 0), "dropout " + minibatches),
             ("input_dropout", self.input_dropout > 0, "input dropout " + minibatches),
-            ("max_norm", self.max_norm is not None,
-             "a projection after each step is not part of a smooth objective. Use "
-             "solver='adam' or 'sgd'."),
+            (
+                "max_norm",
+                self.max_norm is not None,
+                "a projection after each step is not part of a smooth objective. Use "
+                "solver='adam' or 'sgd'.",
+            ),
         ]
         for name, used, reason in unsupported:
             if used:
@@ -573,7 +581,9 @@ class _BaseMLP(BaseEstimator):
         """HistGradientBoosting's rules for the validation data of ``fit``."""
         if X_val is None and y_val is None:
             if sample_weight_val is not None:
-                raise ValueError("sample_weight_val is provided, but X_val and y_val were not provided.")
+                raise ValueError(
+                    "sample_weight_val is provided, but X_val and y_val were not provided."
+                )
             return
         if y_val is None:
             raise ValueError("X_val is provided, but y_val was not provided.")
@@ -591,7 +601,9 @@ class _BaseMLP(BaseEstimator):
                 "do. Use solver='adam' or 'sgd'."
             )
 
-    def _fit(self, X, y, sample_weight, incremental=False, classes=None, validation=(None, None, None)):
+    def _fit(
+        self, X, y, sample_weight, incremental=False, classes=None, validation=(None, None, None)
+    ):
         hidden_sizes = self._hidden_sizes()
         dropout = self._dropout_rates(len(hidden_sizes))
         self._check_solver_supports(dropout)
@@ -617,7 +629,7 @@ class _BaseMLP(BaseEstimator):
         random_state = check_random_state(self.random_state)
         if continuing:
             if [c.shape for c in self.coefs_] != [
-                (a, b) for a, b in zip(layer_units[:-1], layer_units[1:])
+                (a, b) for a, b in zip(layer_units[:-1], layer_units[1:], strict=True)
             ]:
                 raise ValueError(
                     "warm_start and partial_fit need the same network: "
@@ -648,7 +660,9 @@ class _BaseMLP(BaseEstimator):
         hyper[k.HYP_INPUT_DROPOUT] = self.input_dropout
         hyper[k.HYP_PROBA_EPS] = np.finfo(dtype).eps
         network = Network(layer_units=layer_units, config=config, hyper=hyper, dropout=dropout)
-        training = TrainingData(X=X, Y=targets.Y, sample_weight=sample_weight, rows=np.arange(X.shape[0]))
+        training = TrainingData(
+            X=X, Y=targets.Y, sample_weight=sample_weight, rows=np.arange(X.shape[0])
+        )
 
         if self.solver == "lbfgs":
             params, n_iter, loss = fit_lbfgs(self, training, network, params)
@@ -662,7 +676,14 @@ class _BaseMLP(BaseEstimator):
                     training, targets, validation, params, network, random_state
                 )
             result = fit_stochastic(
-                self, training, validation_data, network, params, random_state, progress, incremental
+                self,
+                training,
+                validation_data,
+                network,
+                params,
+                random_state,
+                progress,
+                incremental,
             )
             params, progress = result.params, result.progress
             fitted = {
@@ -749,7 +770,11 @@ class _BaseMLP(BaseEstimator):
                 f"X_val has {X_val.shape[0]} sample; early stopping needs at least 2 "
                 "validation samples."
             )
-        X_val = X_val.astype(dtype, copy=False) if sp.issparse(X_val) else np.ascontiguousarray(X_val, dtype=dtype)
+        X_val = (
+            X_val.astype(dtype, copy=False)
+            if sp.issparse(X_val)
+            else np.ascontiguousarray(X_val, dtype=dtype)
+        )
         y_val, Y_val = self._validation_targets(y_val, targets, dtype)
         if Y_val.shape[0] != X_val.shape[0]:
             raise ValueError(f"y_val has {Y_val.shape[0]} samples, but X_val has {X_val.shape[0]}.")
@@ -766,7 +791,9 @@ class _BaseMLP(BaseEstimator):
         """The ``score(output, loss)`` of :class:`ValidationData` for
         ``self.scoring``."""
         if self.scoring is None:
-            return lambda output, loss: self._score_output(output, Y_val, sample_weight_val, encoder)
+            return lambda output, loss: self._score_output(
+                output, Y_val, sample_weight_val, encoder
+            )
         if self.scoring == "loss":
             return lambda output, loss: -loss
         scorer = check_scoring(self, self.scoring)
@@ -829,74 +856,74 @@ class _BaseMLP(BaseEstimator):
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multilayer-perceptron classifier with L1, L2, dropout and early stopping.
 
-    Minimises the log loss (softmax output for multiclass targets, logistic
-    outputs for binary and multi-label ones) with 'adam', 'sgd' or 'lbfgs'.
-    A drop-in for :class:`sklearn.neural_network.MLPClassifier` with
-    ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
-    ``input_dropout``, ``max_norm``, ``scoring``, ``class_weight`` and
-    validation data for early stopping.
+        Minimises the log loss (softmax output for multiclass targets, logistic
+        outputs for binary and multi-label ones) with 'adam', 'sgd' or 'lbfgs'.
+        A drop-in for :class:`sklearn.neural_network.MLPClassifier` with
+        ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
+        ``input_dropout``, ``max_norm``, ``scoring``, ``class_weight`` and
+        validation data for early stopping.
 
-    Parameters
-    ----------
-%(parameters)s
+        Parameters
+        ----------
+    %(parameters)s
 
-    class_weight : dict, list of dict, 'balanced' or None, default=None
-        Weights of the classes, multiplying ``sample_weight``, with
-        scikit-learn's semantics (:func:`~sklearn.utils.class_weight.compute_sample_weight`):
-        a dict ``{label: weight}`` (unlisted classes weigh 1); for
-        multi-label targets a list of such dicts, one per label column with
-        keys 0 and 1 (as scikit-learn's forests), the product over columns;
-        or 'balanced', ``n_samples / (n_classes * np.bincount(y))`` from the
-        training labels, their counts weighted by ``sample_weight`` when it
-        is given (as scikit-learn 1.9's LogisticRegression counts them), so
-        that a weight of 2 still trains as a repeated row. A fit with
-        ``class_weight`` trains exactly as one with the equivalent
-        ``sample_weight``. As in HistGradientBoosting, an early-stopping split
-        of the training data keeps its class weights, while an ``X_val``
-        passed to ``fit`` is weighted by ``sample_weight_val`` alone.
-        ``partial_fit`` takes a dict (over the classes declared in its first
-        call) and, as SGDClassifier's, not 'balanced', which a single batch
-        cannot estimate: with it, ``partial_fit`` is not available.
+        class_weight : dict, list of dict, 'balanced' or None, default=None
+            Weights of the classes, multiplying ``sample_weight``, with
+            scikit-learn's semantics (:func:`~sklearn.utils.class_weight.compute_sample_weight`):
+            a dict ``{label: weight}`` (unlisted classes weigh 1); for
+            multi-label targets a list of such dicts, one per label column with
+            keys 0 and 1 (as scikit-learn's forests), the product over columns;
+            or 'balanced', ``n_samples / (n_classes * np.bincount(y))`` from the
+            training labels, their counts weighted by ``sample_weight`` when it
+            is given (as scikit-learn 1.9's LogisticRegression counts them), so
+            that a weight of 2 still trains as a repeated row. A fit with
+            ``class_weight`` trains exactly as one with the equivalent
+            ``sample_weight``. As in HistGradientBoosting, an early-stopping split
+            of the training data keeps its class weights, while an ``X_val``
+            passed to ``fit`` is weighted by ``sample_weight_val`` alone.
+            ``partial_fit`` takes a dict (over the classes declared in its first
+            call) and, as SGDClassifier's, not 'balanced', which a single batch
+            cannot estimate: with it, ``partial_fit`` is not available.
 
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Attributes
+        ----------
+        classes_ : ndarray of shape (n_classes,)
+            Class labels.
 
-%(attributes)s
+    %(attributes)s
 
-    See Also
-    --------
-    MLPRegressor : The same network for regression.
-    sklearn.neural_network.MLPClassifier : scikit-learn's classifier, without
-        ``l1`` and ``dropout``.
-    sklearn.linear_model.LogisticRegression : A linear model with L1 / L2
-        penalties.
+        See Also
+        --------
+        MLPRegressor : The same network for regression.
+        sklearn.neural_network.MLPClassifier : scikit-learn's classifier, without
+            ``l1`` and ``dropout``.
+        sklearn.linear_model.LogisticRegression : A linear model with L1 / L2
+            penalties.
 
-    Notes
-    -----
-    The loss ``l`` below is the log loss of the predicted class
-    probabilities, summed over outputs for multi-label targets.
+        Notes
+        -----
+        The loss ``l`` below is the log loss of the predicted class
+        probabilities, summed over outputs for multi-label targets.
 
-%(notes)s
+    %(notes)s
 
-    References
-    ----------
-%(references)s
+        References
+        ----------
+    %(references)s
 
-    Examples
-    --------
-    >>> from sklearn.datasets import make_classification
-    >>> from skreg import MLPClassifier
-    >>> X, y = make_classification(n_samples=200, n_features=10, random_state=0)
-    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), l1=1.0, dropout=0.2,
-    ...                     max_iter=300, random_state=0).fit(X, y)
-    >>> clf.predict(X[:5])
-    array([1, 0, 1, 0, 1])
-    >>> round(clf.score(X, y), 2)
-    0.94
-    >>> bool((clf.coefs_[0] == 0).any())
-    True
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from skreg import MLPClassifier
+        >>> X, y = make_classification(n_samples=200, n_features=10, random_state=0)
+        >>> clf = MLPClassifier(hidden_layer_sizes=(16,), l1=1.0, dropout=0.2,
+        ...                     max_iter=300, random_state=0).fit(X, y)
+        >>> clf.predict(X[:5])
+        array([1, 0, 1, 0, 1])
+        >>> round(clf.score(X, y), 2)
+        0.94
+        >>> bool((clf.coefs_[0] == 0).any())
+        True
     """
 
     _parameter_constraints: dict = {
@@ -973,8 +1000,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _validate_training_data(self, X, y, reset, incremental, classes):
         X, y = validate_data(
-            self, X, y, accept_sparse="csr", multi_output=True,
-            dtype=(np.float64, np.float32), reset=reset,
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -1013,8 +1045,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """``y_val`` checked against the training labels, and its compact
         targets."""
         binarizer = targets.encoder
-        y_val = check_array(y_val, ensure_2d=False, dtype=None, input_name="y_val",
-                            accept_sparse="csr")
+        y_val = check_array(
+            y_val, ensure_2d=False, dtype=None, input_name="y_val", accept_sparse="csr"
+        )
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val, warn=True)
         if binarizer.y_type_.startswith("multilabel"):
@@ -1078,7 +1111,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             # means (compute_class_weight would refuse such a batch).
             labels = declared if incremental else np.unique(column[counted])
             per_class = compute_class_weight(
-                weight, classes=labels, y=column[counted],
+                weight,
+                classes=labels,
+                y=column[counted],
                 sample_weight=None if sample_weight is None else sample_weight[counted],
             )
             per_sample = np.zeros(column.shape[0])
@@ -1161,7 +1196,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         A call that raises or is interrupted (``KeyboardInterrupt``
         propagates) leaves the estimator as it was before the call.
         """
-        return self._fit_keeping_input_metadata(X, y, sample_weight, incremental=True, classes=classes)
+        return self._fit_keeping_input_metadata(
+            X, y, sample_weight, incremental=True, classes=classes
+        )
 
     def _commit_targets(self, binarizer):
         self._label_binarizer = binarizer
@@ -1243,58 +1280,58 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multilayer-perceptron regressor with L1, L2, dropout and early stopping.
 
-    Minimises the squared error (or the Poisson deviance) with 'adam', 'sgd'
-    or 'lbfgs'. A drop-in for :class:`sklearn.neural_network.MLPRegressor`
-    with ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
-    ``input_dropout``, ``max_norm``, ``scoring`` and validation data for early
-    stopping.
+        Minimises the squared error (or the Poisson deviance) with 'adam', 'sgd'
+        or 'lbfgs'. A drop-in for :class:`sklearn.neural_network.MLPRegressor`
+        with ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
+        ``input_dropout``, ``max_norm``, ``scoring`` and validation data for early
+        stopping.
 
-    Parameters
-    ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        The loss: half the squared error (identity output, averaged over
-        outputs for 2-D targets as in scikit-learn), or half the Poisson
-        deviance with an exponential output (log link), which needs
-        ``y >= 0``.
+        Parameters
+        ----------
+        loss : {'squared_error', 'poisson'}, default='squared_error'
+            The loss: half the squared error (identity output, averaged over
+            outputs for 2-D targets as in scikit-learn), or half the Poisson
+            deviance with an exponential output (log link), which needs
+            ``y >= 0``.
 
-%(parameters)s
+    %(parameters)s
 
-    Attributes
-    ----------
-%(attributes)s
+        Attributes
+        ----------
+    %(attributes)s
 
-    See Also
-    --------
-    MLPClassifier : The same network for classification.
-    sklearn.neural_network.MLPRegressor : scikit-learn's regressor, without
-        ``l1`` and ``dropout``.
-    sklearn.linear_model.ElasticNet : A linear model with L1 + L2 penalties.
+        See Also
+        --------
+        MLPClassifier : The same network for classification.
+        sklearn.neural_network.MLPRegressor : scikit-learn's regressor, without
+            ``l1`` and ``dropout``.
+        sklearn.linear_model.ElasticNet : A linear model with L1 + L2 penalties.
 
-    Notes
-    -----
-    The loss ``l`` below is half the squared error, averaged over the outputs
-    of a 2-D target (its gradient is that of the sum, as in scikit-learn), or
-    half the Poisson deviance ``y log(y / p) - y + p``, summed over outputs.
+        Notes
+        -----
+        The loss ``l`` below is half the squared error, averaged over the outputs
+        of a 2-D target (its gradient is that of the sum, as in scikit-learn), or
+        half the Poisson deviance ``y log(y / p) - y + p``, summed over outputs.
 
-%(notes)s
+    %(notes)s
 
-    References
-    ----------
-%(references)s
+        References
+        ----------
+    %(references)s
 
-    Examples
-    --------
-    >>> from sklearn.datasets import make_regression
-    >>> from skreg import MLPRegressor
-    >>> X, y = make_regression(n_samples=200, n_features=10, noise=1.0,
-    ...                        random_state=0)
-    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), early_stopping=True,
-    ...                    learning_rate_init=0.01, max_iter=1000,
-    ...                    random_state=0).fit(X, y)
-    >>> reg.n_iter_  # stopped early; the best epoch's weights are kept
-    214
-    >>> round(reg.score(X, y), 2)
-    0.99
+        Examples
+        --------
+        >>> from sklearn.datasets import make_regression
+        >>> from skreg import MLPRegressor
+        >>> X, y = make_regression(n_samples=200, n_features=10, noise=1.0,
+        ...                        random_state=0)
+        >>> reg = MLPRegressor(hidden_layer_sizes=(32,), early_stopping=True,
+        ...                    learning_rate_init=0.01, max_iter=1000,
+        ...                    random_state=0).fit(X, y)
+        >>> reg.n_iter_  # stopped early; the best epoch's weights are kept
+        214
+        >>> round(reg.score(X, y), 2)
+        0.99
     """
 
     _parameter_constraints: dict = {
@@ -1371,8 +1408,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validate_training_data(self, X, y, reset, incremental, classes):
         X, y = validate_data(
-            self, X, y, accept_sparse="csr", multi_output=True, y_numeric=True,
-            dtype=(np.float64, np.float32), reset=reset,
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
         )
         y, Y = self._checked_targets(y, "y", X.dtype)
         return X, _Targets(y=y, Y=Y, n_outputs=Y.shape[1], stratify=None, encoder=None)
@@ -1394,9 +1437,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         y_val = check_array(y_val, ensure_2d=False, dtype="numeric", input_name="y_val")
         y_val, Y_val = self._checked_targets(y_val, "y_val", dtype)
         if Y_val.shape[1] != targets.n_outputs:
-            raise ValueError(
-                f"y_val has {Y_val.shape[1]} outputs, but y has {targets.n_outputs}."
-            )
+            raise ValueError(f"y_val has {Y_val.shape[1]} outputs, but y has {targets.n_outputs}.")
         return y_val, Y_val
 
     def _commit_targets(self, encoder):

@@ -36,7 +36,7 @@ def initial_parameters(layer_units, activation, random_state, dtype):
     """
     factor = 2.0 if activation == "logistic" else 6.0
     coefs, intercepts = [], []
-    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:], strict=True):
         bound = np.sqrt(factor / (fan_in + fan_out))
         coefs.append(random_state.uniform(-bound, bound, (fan_in, fan_out)))
         intercepts.append(random_state.uniform(-bound, bound, fan_out))
@@ -64,7 +64,9 @@ def diverged_error(where, learning_rate_init=None):
     remedies = "scale the features (for example with sklearn.preprocessing.StandardScaler)"
     if learning_rate_init is not None:
         remedies = f"lower learning_rate_init (currently {learning_rate_init:g}), " + remedies
-    return ValueError(f"Training diverged: {where} became non-finite. Try to {remedies}, or increase l2.")
+    return ValueError(
+        f"Training diverged: {where} became non-finite. Try to {remedies}, or increase l2."
+    )
 
 
 def predict(X, params, layer_units, config):
@@ -138,8 +140,12 @@ class ValidationData:
             return np.nan, np.nan
         unused_delta = np.empty_like(output)
         loss_sum = k.data_loss_and_output_delta(
-            output, self.Y, self.sample_weight, network.config[k.CFG_LOSS],
-            network.hyper[k.HYP_PROBA_EPS], unused_delta,
+            output,
+            self.Y,
+            self.sample_weight,
+            network.config[k.CFG_LOSS],
+            network.hyper[k.HYP_PROBA_EPS],
+            unused_delta,
         )
         loss = float(loss_sum / np.sum(self.sample_weight, dtype=np.float64))
         return self.score(output, loss), loss
@@ -285,8 +291,7 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
     else:
         if est.batch_size > n_train:
             warnings.warn(
-                "Got `batch_size` less than 1 or larger than sample size. It is going "
-                "to be clipped"
+                "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
             )
         batch_size = int(np.clip(est.batch_size, 1, n_train))
     layer_units, dropout = network.layer_units, network.dropout
@@ -322,8 +327,10 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
     dropped_room = 0
     if sparse and hyper[k.HYP_INPUT_DROPOUT] > 0:
         dropped_room = k.largest_batch_storage(training.X.indptr, batch_size)
-    work = np.empty(k.workspace_size(layer_units, batch_size, gathered_features, dropped_room),
-                    dtype=params.dtype)
+    work = np.empty(
+        k.workspace_size(layer_units, batch_size, gathered_features, dropped_room),
+        dtype=params.dtype,
+    )
     positions = np.arange(n_train)
     is_sgd = config[k.CFG_SOLVER] == k.SOLVER_SGD
     loss = np.nan
@@ -357,7 +364,7 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
         progress.t += n_train
         progress.loss_curve.append(loss)
         if est.verbose:
-            print("Iteration %d, loss = %.8f" % (n_iter, loss))
+            print(f"Iteration {n_iter:d}, loss = {loss:.8f}")
 
         if not np.isfinite(loss):
             # scikit-learn 1.9 (its issue #29504): with early stopping a
@@ -378,7 +385,7 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
             progress.validation_scores.append(score)
             progress.validation_loss_curve.append(validation_loss)
             if est.verbose:
-                print("Validation score: %f" % score)
+                print(f"Validation score: {score:f}")
             # A NaN score never counts as an improvement.
             if not score >= progress.best_validation_score + est.tol:
                 progress.no_improvement_count += 1
@@ -399,24 +406,29 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
 
         if progress.no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if early_stopping else "Training loss"
-            msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
-                what, est.tol, est.n_iter_no_change,
+            msg = (
+                f"{what} did not improve more than tol={est.tol:f} for "
+                f"{est.n_iter_no_change:d} consecutive epochs."
             )
             if is_sgd and est.learning_rate == "adaptive" and learning_rate > 1e-6:
                 learning_rate /= 5.0
                 progress.no_improvement_count = 0
                 if est.verbose:
-                    print(msg + " Setting learning rate to %f" % learning_rate)
+                    print(f"{msg} Setting learning rate to {learning_rate:f}")
             else:
                 if est.verbose:
-                    suffix = " Learning rate too small." if is_sgd and est.learning_rate == "adaptive" else ""
+                    suffix = (
+                        " Learning rate too small."
+                        if is_sgd and est.learning_rate == "adaptive"
+                        else ""
+                    )
                     print(msg + suffix + " Stopping.")
                 break
 
         if not incremental and n_iter == est.max_iter:
             warnings.warn(
-                "Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                "optimization hasn't converged yet." % est.max_iter,
+                f"Stochastic Optimizer: Maximum iterations ({est.max_iter:d}) reached and the "
+                "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
 
@@ -453,7 +465,9 @@ def fit_lbfgs(est, training, network, params):
     config = network.config.copy()
     config[k.CFG_BATCH_SIZE] = chunk_size
     gathered_features = 0 if sp.issparse(X) else X.shape[1]
-    work = np.empty(k.workspace_size(layer_units, chunk_size, gathered_features), dtype=params.dtype)
+    work = np.empty(
+        k.workspace_size(layer_units, chunk_size, gathered_features), dtype=params.dtype
+    )
 
     def loss_and_gradient(x):
         params[:] = x

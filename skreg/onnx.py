@@ -33,7 +33,6 @@ Examples
 True
 """
 
-import numpy as np
 from skl2onnx import update_registered_converter
 from skl2onnx.common.data_types import (
     DoubleTensorType,
@@ -96,24 +95,44 @@ def _forward_pass(scope, operator, container, output_name):
     if proto_type != onnx_proto.TensorProto.DOUBLE:
         proto_type = onnx_proto.TensorProto.FLOAT
     layer_input = scope.get_unique_variable_name("input")
-    container.add_node("Cast", operator.inputs[0].full_name, layer_input, to=proto_type,
-                       name=scope.get_unique_operator_name("Cast"))
+    container.add_node(
+        "Cast",
+        operator.inputs[0].full_name,
+        layer_input,
+        to=proto_type,
+        name=scope.get_unique_operator_name("Cast"),
+    )
     n_layers = len(model.coefs_)
     for layer, (coef, intercept) in enumerate(zip(model.coefs_, model.intercepts_, strict=True)):
-        names = {part: scope.get_unique_variable_name(part)
-                 for part in ("coefficient", "intercept", "product", "pre_activation")}
+        names = {
+            part: scope.get_unique_variable_name(part)
+            for part in ("coefficient", "intercept", "product", "pre_activation")
+        }
         container.add_initializer(names["coefficient"], proto_type, coef.shape, coef.ravel())
-        container.add_initializer(names["intercept"], proto_type, [1, intercept.shape[0]],
-                                  intercept)
-        container.add_node("MatMul", [layer_input, names["coefficient"]], names["product"],
-                           name=scope.get_unique_operator_name("MatMul"))
-        container.add_node("Add", [names["product"], names["intercept"]],
-                           names["pre_activation"], name=scope.get_unique_operator_name("Add"))
+        container.add_initializer(
+            names["intercept"], proto_type, [1, intercept.shape[0]], intercept
+        )
+        container.add_node(
+            "MatMul",
+            [layer_input, names["coefficient"]],
+            names["product"],
+            name=scope.get_unique_operator_name("MatMul"),
+        )
+        container.add_node(
+            "Add",
+            [names["product"], names["intercept"]],
+            names["pre_activation"],
+            name=scope.get_unique_operator_name("Add"),
+        )
         last = layer == n_layers - 1
         activation = _ONNX_ACTIVATIONS[model.out_activation_ if last else model.activation]
         layer_input = output_name if last else scope.get_unique_variable_name("activation")
-        container.add_node(activation, names["pre_activation"], layer_input,
-                           name=scope.get_unique_operator_name(activation))
+        container.add_node(
+            activation,
+            names["pre_activation"],
+            layer_input,
+            name=scope.get_unique_operator_name(activation),
+        )
     return proto_type
 
 
@@ -131,10 +150,16 @@ def _convert_classifier(scope, operator, container):
     threshold = scope.get_unique_variable_name("threshold")
     container.add_initializer(threshold, proto_type, [], [0.5])
     above = scope.get_unique_variable_name("above_threshold")
-    container.add_node("Greater", [probabilities, threshold], above,
-                       name=scope.get_unique_operator_name("Greater"))
-    container.add_node("Cast", above, operator.outputs[0].full_name,
-                       to=onnx_proto.TensorProto.INT64, name=scope.get_unique_operator_name("Cast"))
+    container.add_node(
+        "Greater", [probabilities, threshold], above, name=scope.get_unique_operator_name("Greater")
+    )
+    container.add_node(
+        "Cast",
+        above,
+        operator.outputs[0].full_name,
+        to=onnx_proto.TensorProto.INT64,
+        name=scope.get_unique_operator_name("Cast"),
+    )
 
 
 def _convert_regressor(scope, operator, container):
@@ -151,8 +176,11 @@ def register():
         "SkregMLPClassifier",
         _classifier_output_shapes,
         _convert_classifier,
-        options={"zipmap": [True, False, "columns"], "output_class_labels": [False, True],
-                 "nocl": [True, False]},
+        options={
+            "zipmap": [True, False, "columns"],
+            "output_class_labels": [False, True],
+            "nocl": [True, False],
+        },
     )
     update_registered_converter(
         MLPRegressor, "SkregMLPRegressor", _regressor_output_shapes, _convert_regressor

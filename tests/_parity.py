@@ -77,9 +77,22 @@ class DeviationLog:
         if record:
             self.record(a, d, label)
 
-    def assert_same_model(self, ours, theirs, X, label, *, rtol=RTOL, atol=ATOL, record=True,
-                          attributes=(), history=HISTORY, check_t=True, check_classes=True,
-                          check_dtypes=False):
+    def assert_same_model(
+        self,
+        ours,
+        theirs,
+        X,
+        label,
+        *,
+        rtol=RTOL,
+        atol=ATOL,
+        record=True,
+        attributes=(),
+        history=HISTORY,
+        check_t=True,
+        check_classes=True,
+        check_dtypes=False,
+    ):
         """Weights, training history and predictions on ``X`` of two fitted models agree.
 
         ``attributes``: further attributes that must be equal (``==``), checked
@@ -102,8 +115,9 @@ class DeviationLog:
         self.assert_close(ours.loss_, theirs.loss_, f"{label} loss_", **close)
         if theirs.solver != "lbfgs":
             for name in history:
-                self.assert_close(getattr(ours, name), getattr(theirs, name), f"{label} {name}",
-                                  **close)
+                self.assert_close(
+                    getattr(ours, name), getattr(theirs, name), f"{label} {name}", **close
+                )
         pred_ours, pred_theirs = ours.predict(X), theirs.predict(X)
         if check_dtypes:
             assert pred_ours.shape == pred_theirs.shape, label
@@ -114,8 +128,9 @@ class DeviationLog:
                 assert ours.classes_.dtype == theirs.classes_.dtype, label
                 assert pred_ours.dtype == pred_theirs.dtype, label
             assert_array_equal(pred_ours, pred_theirs)
-            self.assert_close(ours.predict_proba(X), theirs.predict_proba(X),
-                              f"{label} predict_proba", **close)
+            self.assert_close(
+                ours.predict_proba(X), theirs.predict_proba(X), f"{label} predict_proba", **close
+            )
         else:
             self.assert_close(pred_ours, pred_theirs, f"{label} predict", **close)
 
@@ -124,9 +139,11 @@ class DeviationLog:
         (run pytest with ``-s`` to see it) and check the absolute one."""
         rel, _, rel_label = max(self.entries)
         absolute, abs_label = max((d[1], d[2]) for d in self.entries)
-        print(f"\n[{title}] {len(self.entries)} float64 comparisons; largest relative "
-              f"deviation {rel:.3e} ({rel_label}); largest absolute deviation "
-              f"{absolute:.3e} ({abs_label})")
+        print(
+            f"\n[{title}] {len(self.entries)} float64 comparisons; largest relative "
+            f"deviation {rel:.3e} ({rel_label}); largest absolute deviation "
+            f"{absolute:.3e} ({abs_label})"
+        )
         # Every comparison already passed its rtol (plus atol for tiny values).
         assert absolute <= 1e-6
 
@@ -173,8 +190,9 @@ def training_warnings(method, *args, **kwargs):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         method(*args, **kwargs)
-    return sorted({w.category.__name__ for w in caught
-                   if w.category in (ConvergenceWarning, UserWarning)})
+    return sorted(
+        {w.category.__name__ for w in caught if w.category in (ConvergenceWarning, UserWarning)}
+    )
 
 
 def call_both(method_name, ours, theirs, *args, **kwargs):

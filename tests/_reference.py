@@ -24,6 +24,7 @@ Conventions (the ones ``skreg._kernels`` documents)
 import numpy as np
 
 LOSSES = ("squared_error", "binary_log", "log")
+EPS64 = np.finfo(np.float64).eps
 ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
 
@@ -34,7 +35,7 @@ ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
 def n_coefficients(layer_units):
     """Number of weights (not intercepts)."""
-    return int(sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:])))
+    return int(sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:], strict=True)))
 
 
 def n_parameters(layer_units):
@@ -48,7 +49,7 @@ def unpack(params, layer_units):
     assert params.shape == (n_parameters(layer_units),)
     coefs, intercepts = [], []
     pos = 0
-    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:], strict=True):
         coefs.append(params[pos : pos + fan_in * fan_out].reshape(fan_in, fan_out).copy())
         pos += fan_in * fan_out
     for fan_out in layer_units[1:]:
@@ -127,7 +128,7 @@ def forward(X, params, layer_units, activation, loss, masks=None):
         assert len(masks) == n_hidden
     pre_activations, outputs = [], []
     a = X
-    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+    for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
         z = a @ W + b
         pre_activations.append(z)
         if layer < n_hidden:
@@ -165,13 +166,26 @@ def penalty(params, layer_units, l2, l1):
     return 0.5 * l2 * np.sum(W**2) + l1 * np.sum(np.abs(W))
 
 
-def total_loss(X, Y, sample_weight, params, layer_units, activation, loss,
-               l2=0.0, l1=0.0, proba_eps=np.finfo(np.float64).eps, masks=None):
+def total_loss(
+    X,
+    Y,
+    sample_weight,
+    params,
+    layer_units,
+    activation,
+    loss,
+    l2=0.0,
+    l1=0.0,
+    proba_eps=EPS64,
+    masks=None,
+):
     """Data loss plus penalties, both over the total sample weight."""
     _, outputs = forward(X, params, layer_units, activation, loss, masks)
     w_sum = float(np.sum(np.asarray(sample_weight, dtype=np.float64)))
-    return (weighted_data_loss(outputs[-1], Y, sample_weight, loss, proba_eps)
-            + penalty(params, layer_units, l2, l1) / w_sum)
+    return (
+        weighted_data_loss(outputs[-1], Y, sample_weight, loss, proba_eps)
+        + penalty(params, layer_units, l2, l1) / w_sum
+    )
 
 
 def objective_scale(loss, n_outputs):
@@ -183,18 +197,22 @@ def objective_scale(loss, n_outputs):
     return n_outputs if loss == "squared_error" else 1
 
 
-def total_objective(X, Y, sample_weight, params, layer_units, activation, loss,
-                    l2=0.0, l1=0.0, masks=None):
+def total_objective(
+    X, Y, sample_weight, params, layer_units, activation, loss, l2=0.0, l1=0.0, masks=None
+):
     """The function whose gradient the kernels compute: :func:`total_loss`
     with the data term scaled by :func:`objective_scale`."""
     data = total_loss(X, Y, sample_weight, params, layer_units, activation, loss, masks=masks)
     scale = objective_scale(loss, np.shape(Y)[1])
-    return total_loss(X, Y, sample_weight, params, layer_units, activation, loss, l2, l1,
-                      masks=masks) + (scale - 1) * data
+    return (
+        total_loss(X, Y, sample_weight, params, layer_units, activation, loss, l2, l1, masks=masks)
+        + (scale - 1) * data
+    )
 
 
-def gradient(X, Y, sample_weight, params, layer_units, activation, loss,
-             l2=0.0, l1=0.0, masks=None):
+def gradient(
+    X, Y, sample_weight, params, layer_units, activation, loss, l2=0.0, l1=0.0, masks=None
+):
     """Back-propagated gradient of :func:`total_objective` (flat, pack order).
 
     The L1 term contributes ``l1 * sign(W)`` (0 at W == 0). Probability
@@ -206,7 +224,6 @@ def gradient(X, Y, sample_weight, params, layer_units, activation, loss,
     w_sum = w.sum()
     coefs, _ = unpack(params, layer_units)
     pre_activations, outputs = forward(X, params, layer_units, activation, loss, masks)
-    n_outputs = Y.shape[1]
     # Canonical link: d(loss_i)/d(output pre-activation) = p - y per output.
     delta = (outputs[-1] - Y) * w[:, None]
     coef_grads = [None] * len(coefs)
@@ -276,7 +293,9 @@ def sgd_l1_update(params, grads, velocity, n_coefs, learning_rate, momentum, nes
     grads = np.asarray(grads, dtype=np.float64).copy()
     is_weight = np.arange(params.shape[0]) < n_coefs
     grads[is_weight] = l1_pseudo_gradient(params[is_weight], grads[is_weight], penalty)
-    new_params, new_velocity = sgd_update(params, grads, velocity, learning_rate, momentum, nesterov)
+    new_params, new_velocity = sgd_update(
+        params, grads, velocity, learning_rate, momentum, nesterov
+    )
     orthant = np.where(params != 0, np.sign(params), -np.sign(grads))
     clipped = is_weight & (new_params * orthant <= 0)
     new_params[clipped] = 0.0
@@ -321,28 +340,33 @@ def first_layer_rows(layer_units):
     return [slice(j * width, (j + 1) * width) for j in range(int(layer_units[0]))]
 
 
-def sgd_group_update(params, grads, velocity, layer_units, learning_rate, momentum, nesterov,
-                     penalty):
+def sgd_group_update(
+    params, grads, velocity, layer_units, learning_rate, momentum, nesterov, penalty
+):
     """SGD step, then the group step with the effective step's metric
     ``(1 - momentum) / learning_rate``; a row the step sets to zero from
     nonzero loses its velocity. Returns new ``(params, velocity)``."""
-    new_params, new_velocity = sgd_update(params, grads, velocity, learning_rate, momentum,
-                                          nesterov)
+    new_params, new_velocity = sgd_update(
+        params, grads, velocity, learning_rate, momentum, nesterov
+    )
     metric = (1.0 - momentum) / learning_rate
     for rows in first_layer_rows(layer_units):
-        new_params[rows] = group_proximal_step(new_params[rows], np.full(rows.stop - rows.start,
-                                                                          metric), penalty)
+        new_params[rows] = group_proximal_step(
+            new_params[rows], np.full(rows.stop - rows.start, metric), penalty
+        )
         if np.all(new_params[rows] == 0) and np.any(np.asarray(params)[rows] != 0):
             new_velocity[rows] = 0.0
     return new_params, new_velocity
 
 
-def adam_group_update(params, grads, ms, vs, t, layer_units, learning_rate_init, beta_1, beta_2,
-                      epsilon, penalty):
+def adam_group_update(
+    params, grads, ms, vs, t, layer_units, learning_rate_init, beta_1, beta_2, epsilon, penalty
+):
     """Adam step, then the group step in Adam's metric ``(sqrt(v) + eps) /
     rate`` with the bias-corrected rate. Returns new ``(params, ms, vs)``."""
-    new_params, ms, vs = adam_update(params, grads, ms, vs, t, learning_rate_init, beta_1, beta_2,
-                                     epsilon)
+    new_params, ms, vs = adam_update(
+        params, grads, ms, vs, t, learning_rate_init, beta_1, beta_2, epsilon
+    )
     rate = learning_rate_init * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
     for rows in first_layer_rows(layer_units):
         metric = (np.sqrt(vs[rows]) + epsilon) / rate
@@ -368,8 +392,9 @@ def max_norm_projection(params, layer_units, max_norm):
     projected = []
     for W in coefs:
         norms = np.linalg.norm(W, axis=0)
-        projected.append(W * np.where(norms > max_norm, max_norm / np.where(norms > 0, norms, 1),
-                                      1.0))
+        projected.append(
+            W * np.where(norms > max_norm, max_norm / np.where(norms > 0, norms, 1), 1.0)
+        )
     return pack(projected, intercepts)
 
 

@@ -76,7 +76,7 @@ def _partially_fitted(Est, **params):
 
 def _assert_same_network(a, b):
     assert len(a.coefs_) == len(b.coefs_)
-    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
         assert p.dtype == q.dtype
         assert_array_equal(p, q)
 
@@ -113,153 +113,443 @@ _CPLX = X + 1j
 
 REJECTED = [
     # -- X content --------------------------------------------------------
-    ("nan-X-partial_fit-clf", MLPClassifier, "new",
-     lambda e: e.partial_fit(_with(X, 2, 1, np.nan), Y_CLF, classes=[0, 1]),
-     ValueError, "Input X contains NaN"),
-    ("nan-X-partial_fit-reg", MLPRegressor, "partial",
-     lambda e: e.partial_fit(_with(X, 2, 1, np.nan), Y_REG), ValueError, "Input X contains NaN"),
-    ("inf-X-partial_fit-reg", MLPRegressor, "partial",
-     lambda e: e.partial_fit(_with(X, 2, 1, -np.inf), Y_REG), ValueError, "infinity"),
+    (
+        "nan-X-partial_fit-clf",
+        MLPClassifier,
+        "new",
+        lambda e: e.partial_fit(_with(X, 2, 1, np.nan), Y_CLF, classes=[0, 1]),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "nan-X-partial_fit-reg",
+        MLPRegressor,
+        "partial",
+        lambda e: e.partial_fit(_with(X, 2, 1, np.nan), Y_REG),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "inf-X-partial_fit-reg",
+        MLPRegressor,
+        "partial",
+        lambda e: e.partial_fit(_with(X, 2, 1, -np.inf), Y_REG),
+        ValueError,
+        "infinity",
+    ),
     # float32 data cannot hold 1e300: the cast gives inf, which is rejected.
-    ("1e300-X-float32-overflows", MLPRegressor, "new",
-     lambda e: e.fit(_float32_overflow(_with(X, 0, 0, 1e300)), Y_REG),
-     ValueError, re.escape("infinity or a value too large for dtype('float32')")),
-    ("empty-X-fit-clf", MLPClassifier, "new", lambda e: e.fit(X[:0], Y_CLF[:0]),
-     ValueError, re.escape("Found array with 0 sample(s) (shape=(0, 3))")),
-    ("empty-X-fit-reg", MLPRegressor, "new", lambda e: e.fit(X[:0], Y_REG[:0]),
-     ValueError, re.escape("Found array with 0 sample(s) (shape=(0, 3))")),
-    ("empty-X-partial_fit", MLPRegressor, "partial", lambda e: e.partial_fit(X[:0], Y_REG[:0]),
-     ValueError, re.escape("0 sample(s)")),
-    ("empty-X-predict", MLPRegressor, "fitted", lambda e: e.predict(X[:0]),
-     ValueError, re.escape("0 sample(s)")),
-    ("empty-X-predict_proba", MLPClassifier, "fitted", lambda e: e.predict_proba(X[:0]),
-     ValueError, re.escape("0 sample(s)")),
-    ("no-features", MLPRegressor, "new", lambda e: e.fit(X[:, :0], Y_REG),
-     ValueError, re.escape("Found array with 0 feature(s) (shape=(40, 0))")),
-    ("1d-X", MLPRegressor, "new", lambda e: e.fit(X[:, 0], Y_REG),
-     ValueError, "Expected 2D array, got 1D array"),
-    ("complex-X-fit", MLPRegressor, "new", lambda e: e.fit(_CPLX, Y_REG),
-     ValueError, "Complex data not supported"),
-    ("complex-X-predict", MLPClassifier, "fitted", lambda e: e.predict(_CPLX),
-     ValueError, "Complex data not supported"),
-    ("string-X", MLPRegressor, "new", lambda e: e.fit(np.full((40, 3), "high"), Y_REG),
-     ValueError, "could not convert string to float: .*high"),
-    ("string-X-object", MLPClassifier, "new",
-     lambda e: e.fit(np.array([[1.0, "a", 2.0]] * 40, dtype=object), Y_CLF),
-     ValueError, "could not convert string to float: .*a"),
-    ("pandas-categorical-strings", MLPRegressor, "new",
-     lambda e: e.fit(pd.DataFrame({"a": pd.Categorical(["x", "y"] * 20), "b": X[:, 1]}), Y_REG),
-     ValueError, "could not convert string to float: .*x"),
-    ("pandas-NA", MLPRegressor, "new",
-     lambda e: e.fit(pd.DataFrame({"a": pd.array([1, None] + [2] * 38, dtype="Int64"),
-                                   "b": X[:, 1]}), Y_REG),
-     ValueError, "Input X contains NaN"),
-    ("pandas-mixed-name-types", MLPRegressor, "new",
-     lambda e: e.fit(pd.DataFrame(X, columns=["a", 1, "c"]), Y_REG),
-     TypeError, "Feature names are only supported if all input features have string names"),
+    (
+        "1e300-X-float32-overflows",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(_float32_overflow(_with(X, 0, 0, 1e300)), Y_REG),
+        ValueError,
+        re.escape("infinity or a value too large for dtype('float32')"),
+    ),
+    (
+        "empty-X-fit-clf",
+        MLPClassifier,
+        "new",
+        lambda e: e.fit(X[:0], Y_CLF[:0]),
+        ValueError,
+        re.escape("Found array with 0 sample(s) (shape=(0, 3))"),
+    ),
+    (
+        "empty-X-fit-reg",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(X[:0], Y_REG[:0]),
+        ValueError,
+        re.escape("Found array with 0 sample(s) (shape=(0, 3))"),
+    ),
+    (
+        "empty-X-partial_fit",
+        MLPRegressor,
+        "partial",
+        lambda e: e.partial_fit(X[:0], Y_REG[:0]),
+        ValueError,
+        re.escape("0 sample(s)"),
+    ),
+    (
+        "empty-X-predict",
+        MLPRegressor,
+        "fitted",
+        lambda e: e.predict(X[:0]),
+        ValueError,
+        re.escape("0 sample(s)"),
+    ),
+    (
+        "empty-X-predict_proba",
+        MLPClassifier,
+        "fitted",
+        lambda e: e.predict_proba(X[:0]),
+        ValueError,
+        re.escape("0 sample(s)"),
+    ),
+    (
+        "no-features",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(X[:, :0], Y_REG),
+        ValueError,
+        re.escape("Found array with 0 feature(s) (shape=(40, 0))"),
+    ),
+    (
+        "1d-X",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(X[:, 0], Y_REG),
+        ValueError,
+        "Expected 2D array, got 1D array",
+    ),
+    (
+        "complex-X-fit",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(_CPLX, Y_REG),
+        ValueError,
+        "Complex data not supported",
+    ),
+    (
+        "complex-X-predict",
+        MLPClassifier,
+        "fitted",
+        lambda e: e.predict(_CPLX),
+        ValueError,
+        "Complex data not supported",
+    ),
+    (
+        "string-X",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(np.full((40, 3), "high"), Y_REG),
+        ValueError,
+        "could not convert string to float: .*high",
+    ),
+    (
+        "string-X-object",
+        MLPClassifier,
+        "new",
+        lambda e: e.fit(np.array([[1.0, "a", 2.0]] * 40, dtype=object), Y_CLF),
+        ValueError,
+        "could not convert string to float: .*a",
+    ),
+    (
+        "pandas-categorical-strings",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(pd.DataFrame({"a": pd.Categorical(["x", "y"] * 20), "b": X[:, 1]}), Y_REG),
+        ValueError,
+        "could not convert string to float: .*x",
+    ),
+    (
+        "pandas-NA",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(
+            pd.DataFrame({"a": pd.array([1, None] + [2] * 38, dtype="Int64"), "b": X[:, 1]}), Y_REG
+        ),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "pandas-mixed-name-types",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(pd.DataFrame(X, columns=["a", 1, "c"]), Y_REG),
+        TypeError,
+        "Feature names are only supported if all input features have string names",
+    ),
     # -- y content --------------------------------------------------------
-    ("nan-y-clf", MLPClassifier, "new", lambda e: e.fit(X, _with(Y_CLF[:, None], 0, 0, np.nan)[:, 0]),
-     ValueError, "Input y contains NaN"),
-    ("inf-y-reg", MLPRegressor, "new", lambda e: e.fit(X, _with(Y_REG[:, None], 0, 0, np.inf)[:, 0]),
-     ValueError, "Input y contains infinity"),
-    ("nan-y-partial_fit-reg", MLPRegressor, "partial",
-     lambda e: e.partial_fit(X, _with(Y_REG[:, None], 5, 0, np.nan)[:, 0]),
-     ValueError, "Input y contains NaN"),
-    ("complex-y-reg", MLPRegressor, "new", lambda e: e.fit(X, Y_REG + 1j),
-     ValueError, "Complex data not supported"),
+    (
+        "nan-y-clf",
+        MLPClassifier,
+        "new",
+        lambda e: e.fit(X, _with(Y_CLF[:, None], 0, 0, np.nan)[:, 0]),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    (
+        "inf-y-reg",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(X, _with(Y_REG[:, None], 0, 0, np.inf)[:, 0]),
+        ValueError,
+        "Input y contains infinity",
+    ),
+    (
+        "nan-y-partial_fit-reg",
+        MLPRegressor,
+        "partial",
+        lambda e: e.partial_fit(X, _with(Y_REG[:, None], 5, 0, np.nan)[:, 0]),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    (
+        "complex-y-reg",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(X, Y_REG + 1j),
+        ValueError,
+        "Complex data not supported",
+    ),
     # -- features differing from fit ----------------------------------------
-    ("more-features-at-predict", MLPRegressor, "fitted", lambda e: e.predict(np.hstack([X, X])),
-     ValueError, "X has 6 features, but MLPRegressor is expecting 3 features"),
-    ("more-features-at-predict_proba", MLPClassifier, "fitted",
-     lambda e: e.predict_proba(np.hstack([X, X])),
-     ValueError, "X has 6 features, but MLPClassifier is expecting 3 features"),
-    ("fewer-features-at-partial_fit", MLPRegressor, "partial",
-     lambda e: e.partial_fit(X[:, :2], Y_REG),
-     ValueError, "X has 2 features, but MLPRegressor is expecting 3 features"),
-    ("fewer-features-at-partial_fit-clf", MLPClassifier, "partial",
-     lambda e: e.partial_fit(X[:, :2], Y_CLF),
-     ValueError, "X has 2 features, but MLPClassifier is expecting 3 features"),
-    ("fewer-features-at-warm_start-fit", MLPRegressor, "fitted-warm",
-     lambda e: e.fit(X[:, :2], Y_REG),
-     ValueError, "X has 2 features, but MLPRegressor is expecting 3 features"),
-    ("pandas-renamed-column-at-predict", MLPRegressor, "fitted-frame",
-     lambda e: e.predict(_FRAME.rename(columns={"a": "z"})),
-     ValueError, "(?s)Feature names unseen at fit time:\n- z\n.*seen at fit time, yet now missing:\n- a"),
-    ("pandas-reordered-columns-at-predict", MLPClassifier, "fitted-frame",
-     lambda e: e.predict(_FRAME[["b", "a", "c"]]),
-     ValueError, "Feature names must be in the same order as they were in fit"),
-    ("pandas-renamed-column-at-partial_fit", MLPRegressor, "partial-frame",
-     lambda e: e.partial_fit(_FRAME.rename(columns={"c": "d"}), Y_REG),
-     ValueError, "Feature names unseen at fit time:\n- d"),
+    (
+        "more-features-at-predict",
+        MLPRegressor,
+        "fitted",
+        lambda e: e.predict(np.hstack([X, X])),
+        ValueError,
+        "X has 6 features, but MLPRegressor is expecting 3 features",
+    ),
+    (
+        "more-features-at-predict_proba",
+        MLPClassifier,
+        "fitted",
+        lambda e: e.predict_proba(np.hstack([X, X])),
+        ValueError,
+        "X has 6 features, but MLPClassifier is expecting 3 features",
+    ),
+    (
+        "fewer-features-at-partial_fit",
+        MLPRegressor,
+        "partial",
+        lambda e: e.partial_fit(X[:, :2], Y_REG),
+        ValueError,
+        "X has 2 features, but MLPRegressor is expecting 3 features",
+    ),
+    (
+        "fewer-features-at-partial_fit-clf",
+        MLPClassifier,
+        "partial",
+        lambda e: e.partial_fit(X[:, :2], Y_CLF),
+        ValueError,
+        "X has 2 features, but MLPClassifier is expecting 3 features",
+    ),
+    (
+        "fewer-features-at-warm_start-fit",
+        MLPRegressor,
+        "fitted-warm",
+        lambda e: e.fit(X[:, :2], Y_REG),
+        ValueError,
+        "X has 2 features, but MLPRegressor is expecting 3 features",
+    ),
+    (
+        "pandas-renamed-column-at-predict",
+        MLPRegressor,
+        "fitted-frame",
+        lambda e: e.predict(_FRAME.rename(columns={"a": "z"})),
+        ValueError,
+        "(?s)Feature names unseen at fit time:\n- z\n.*seen at fit time, yet now missing:\n- a",
+    ),
+    (
+        "pandas-reordered-columns-at-predict",
+        MLPClassifier,
+        "fitted-frame",
+        lambda e: e.predict(_FRAME[["b", "a", "c"]]),
+        ValueError,
+        "Feature names must be in the same order as they were in fit",
+    ),
+    (
+        "pandas-renamed-column-at-partial_fit",
+        MLPRegressor,
+        "partial-frame",
+        lambda e: e.partial_fit(_FRAME.rename(columns={"c": "d"}), Y_REG),
+        ValueError,
+        "Feature names unseen at fit time:\n- d",
+    ),
     # -- samples and sample weights -------------------------------------------
-    ("one-sample-early-stopping", MLPRegressor, "new",
-     lambda e: e.set_params(early_stopping=True).fit(X[:1], Y_REG[:1]),
-     ValueError, "The validation set is too small. Increase 'validation_fraction'"),
-    ("negative-weight-partial_fit", MLPRegressor, "partial",
-     lambda e: e.partial_fit(X, Y_REG, sample_weight=_with(np.ones((40, 1)), 3, 0, -1e-9)[:, 0]),
-     ValueError, "Negative values in data passed to `sample_weight`"),
-    ("zero-weights-partial_fit", MLPClassifier, "partial",
-     lambda e: e.partial_fit(X, Y_CLF, sample_weight=np.zeros(40)),
-     ValueError, "Sample weights must contain at least one non-zero number"),
-    ("zero-weights-first-partial_fit", MLPClassifier, "new",
-     lambda e: e.partial_fit(X, Y_CLF, sample_weight=np.zeros(40), classes=[0, 1]),
-     ValueError, "Sample weights must contain at least one non-zero number"),
-    ("short-weights-partial_fit", MLPRegressor, "partial",
-     lambda e: e.partial_fit(X, Y_REG, sample_weight=np.ones(39)),
-     ValueError, re.escape("sample_weight.shape == (39,), expected (40,)")),
-    ("long-weights-fit", MLPClassifier, "new", lambda e: e.fit(X, Y_CLF, sample_weight=np.ones(41)),
-     ValueError, re.escape("sample_weight.shape == (41,), expected (40,)")),
-    ("2d-weights", MLPRegressor, "new", lambda e: e.fit(X, Y_REG, sample_weight=np.ones((40, 1))),
-     ValueError, "Sample weights must be 1D array or scalar"),
-    ("inf-weight", MLPRegressor, "new",
-     lambda e: e.fit(X, Y_REG, sample_weight=_with(np.ones((40, 1)), 0, 0, np.inf)[:, 0]),
-     ValueError, "Input sample_weight contains infinity"),
+    (
+        "one-sample-early-stopping",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(early_stopping=True).fit(X[:1], Y_REG[:1]),
+        ValueError,
+        "The validation set is too small. Increase 'validation_fraction'",
+    ),
+    (
+        "negative-weight-partial_fit",
+        MLPRegressor,
+        "partial",
+        lambda e: e.partial_fit(X, Y_REG, sample_weight=_with(np.ones((40, 1)), 3, 0, -1e-9)[:, 0]),
+        ValueError,
+        "Negative values in data passed to `sample_weight`",
+    ),
+    (
+        "zero-weights-partial_fit",
+        MLPClassifier,
+        "partial",
+        lambda e: e.partial_fit(X, Y_CLF, sample_weight=np.zeros(40)),
+        ValueError,
+        "Sample weights must contain at least one non-zero number",
+    ),
+    (
+        "zero-weights-first-partial_fit",
+        MLPClassifier,
+        "new",
+        lambda e: e.partial_fit(X, Y_CLF, sample_weight=np.zeros(40), classes=[0, 1]),
+        ValueError,
+        "Sample weights must contain at least one non-zero number",
+    ),
+    (
+        "short-weights-partial_fit",
+        MLPRegressor,
+        "partial",
+        lambda e: e.partial_fit(X, Y_REG, sample_weight=np.ones(39)),
+        ValueError,
+        re.escape("sample_weight.shape == (39,), expected (40,)"),
+    ),
+    (
+        "long-weights-fit",
+        MLPClassifier,
+        "new",
+        lambda e: e.fit(X, Y_CLF, sample_weight=np.ones(41)),
+        ValueError,
+        re.escape("sample_weight.shape == (41,), expected (40,)"),
+    ),
+    (
+        "2d-weights",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(X, Y_REG, sample_weight=np.ones((40, 1))),
+        ValueError,
+        "Sample weights must be 1D array or scalar",
+    ),
+    (
+        "inf-weight",
+        MLPRegressor,
+        "new",
+        lambda e: e.fit(X, Y_REG, sample_weight=_with(np.ones((40, 1)), 0, 0, np.inf)[:, 0]),
+        ValueError,
+        "Input sample_weight contains infinity",
+    ),
     # -- hyperparameters just past their bounds (see also the table below) --
-    ("l1-just-negative", MLPRegressor, "new", lambda e: e.set_params(l1=-TINY).fit(X, Y_REG),
-     InvalidParameterError, "The 'l1' parameter of MLPRegressor must be a float in the range "
-     r"\[0.0, inf\)"),
-    ("l2-just-negative", MLPClassifier, "new", lambda e: e.set_params(l2=-TINY).fit(X, Y_CLF),
-     InvalidParameterError, "The 'l2' parameter of MLPClassifier must be a float in the range "
-     r"\[0.0, inf\)"),
-    ("l2-inf", MLPRegressor, "new", lambda e: e.set_params(l2=np.inf).fit(X, Y_REG),
-     InvalidParameterError, "'l2' parameter"),
-    ("l1-nan", MLPRegressor, "new", lambda e: e.set_params(l1=np.nan).fit(X, Y_REG),
-     InvalidParameterError, "'l1' parameter"),
-    ("dropout-just-negative", MLPRegressor, "new", lambda e: e.set_params(dropout=-TINY).fit(X, Y_REG),
-     InvalidParameterError, "'dropout' parameter"),
-    ("dropout-tuple-for-int-layers", MLPRegressor, "new",
-     lambda e: e.set_params(hidden_layer_sizes=4, dropout=(0.1, 0.2)).fit(X, Y_REG),
-     ValueError, "dropout must be a float or hold one rate per hidden layer: got 2 rates for 1 "
-     "hidden layers"),
-    ("dropout-tuple-without-hidden-layers", MLPClassifier, "new",
-     lambda e: e.set_params(hidden_layer_sizes=(), dropout=(0.1,)).fit(X, Y_CLF),
-     ValueError, "got 1 rates for 0 hidden layers"),
-    ("dropout-tuple-just-past-1", MLPRegressor, "new",
-     lambda e: e.set_params(hidden_layer_sizes=(4, 3), dropout=(0.0, np.nextafter(1.0, 2.0)))
-     .fit(X, Y_REG),
-     ValueError, r"dropout rates must be in \[0, 1\)"),
-    ("hidden-layer-sizes-negative-int", MLPRegressor, "new",
-     lambda e: e.set_params(hidden_layer_sizes=-1).fit(X, Y_REG),
-     InvalidParameterError, "'hidden_layer_sizes' parameter"),
-    ("hidden-layer-sizes-zero-in-tuple", MLPClassifier, "new",
-     lambda e: e.set_params(hidden_layer_sizes=(0,)).fit(X, Y_CLF),
-     ValueError, re.escape("hidden_layer_sizes must be > 0, got [0]")),
-    ("hidden-layer-sizes-fraction", MLPRegressor, "new",
-     lambda e: e.set_params(hidden_layer_sizes=(1.5,)).fit(X, Y_REG),
-     ValueError, re.escape("hidden_layer_sizes must be > 0, got [1.5]")),
-    ("hidden-layer-sizes-string", MLPRegressor, "new",
-     lambda e: e.set_params(hidden_layer_sizes="5").fit(X, Y_REG),
-     InvalidParameterError, "'hidden_layer_sizes' parameter"),
+    (
+        "l1-just-negative",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(l1=-TINY).fit(X, Y_REG),
+        InvalidParameterError,
+        "The 'l1' parameter of MLPRegressor must be a float in the range "
+        r"\[0.0, inf\)",
+    ),
+    (
+        "l2-just-negative",
+        MLPClassifier,
+        "new",
+        lambda e: e.set_params(l2=-TINY).fit(X, Y_CLF),
+        InvalidParameterError,
+        "The 'l2' parameter of MLPClassifier must be a float in the range "
+        r"\[0.0, inf\)",
+    ),
+    (
+        "l2-inf",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(l2=np.inf).fit(X, Y_REG),
+        InvalidParameterError,
+        "'l2' parameter",
+    ),
+    (
+        "l1-nan",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(l1=np.nan).fit(X, Y_REG),
+        InvalidParameterError,
+        "'l1' parameter",
+    ),
+    (
+        "dropout-just-negative",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(dropout=-TINY).fit(X, Y_REG),
+        InvalidParameterError,
+        "'dropout' parameter",
+    ),
+    (
+        "dropout-tuple-for-int-layers",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(hidden_layer_sizes=4, dropout=(0.1, 0.2)).fit(X, Y_REG),
+        ValueError,
+        "dropout must be a float or hold one rate per hidden layer: got 2 rates for 1 "
+        "hidden layers",
+    ),
+    (
+        "dropout-tuple-without-hidden-layers",
+        MLPClassifier,
+        "new",
+        lambda e: e.set_params(hidden_layer_sizes=(), dropout=(0.1,)).fit(X, Y_CLF),
+        ValueError,
+        "got 1 rates for 0 hidden layers",
+    ),
+    (
+        "dropout-tuple-just-past-1",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(
+            hidden_layer_sizes=(4, 3), dropout=(0.0, np.nextafter(1.0, 2.0))
+        ).fit(X, Y_REG),
+        ValueError,
+        r"dropout rates must be in \[0, 1\)",
+    ),
+    (
+        "hidden-layer-sizes-negative-int",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(hidden_layer_sizes=-1).fit(X, Y_REG),
+        InvalidParameterError,
+        "'hidden_layer_sizes' parameter",
+    ),
+    (
+        "hidden-layer-sizes-zero-in-tuple",
+        MLPClassifier,
+        "new",
+        lambda e: e.set_params(hidden_layer_sizes=(0,)).fit(X, Y_CLF),
+        ValueError,
+        re.escape("hidden_layer_sizes must be > 0, got [0]"),
+    ),
+    (
+        "hidden-layer-sizes-fraction",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(hidden_layer_sizes=(1.5,)).fit(X, Y_REG),
+        ValueError,
+        re.escape("hidden_layer_sizes must be > 0, got [1.5]"),
+    ),
+    (
+        "hidden-layer-sizes-string",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(hidden_layer_sizes="5").fit(X, Y_REG),
+        InvalidParameterError,
+        "'hidden_layer_sizes' parameter",
+    ),
     # 40 rows: ceil(0.025 * 40) = 1 validation row, one short of the minimum 2.
-    ("validation-fraction-one-row", MLPRegressor, "new",
-     lambda e: e.set_params(early_stopping=True, validation_fraction=1 / 40).fit(X, Y_REG),
-     ValueError, "The validation set is too small. Increase 'validation_fraction'"),
-    ("validation-fraction-zero-with-early-stopping", MLPClassifier, "new",
-     lambda e: e.set_params(early_stopping=True, validation_fraction=0.0).fit(X, Y_CLF),
-     ValueError, "The validation set is too small"),
-    ("validation-fraction-no-training-rows", MLPRegressor, "new",
-     lambda e: e.set_params(early_stopping=True, validation_fraction=0.99).fit(X, Y_REG),
-     ValueError, "validation_fraction=0.99 leaves no training samples"),
+    (
+        "validation-fraction-one-row",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(early_stopping=True, validation_fraction=1 / 40).fit(X, Y_REG),
+        ValueError,
+        "The validation set is too small. Increase 'validation_fraction'",
+    ),
+    (
+        "validation-fraction-zero-with-early-stopping",
+        MLPClassifier,
+        "new",
+        lambda e: e.set_params(early_stopping=True, validation_fraction=0.0).fit(X, Y_CLF),
+        ValueError,
+        "The validation set is too small",
+    ),
+    (
+        "validation-fraction-no-training-rows",
+        MLPRegressor,
+        "new",
+        lambda e: e.set_params(early_stopping=True, validation_fraction=0.99).fit(X, Y_REG),
+        ValueError,
+        "validation_fraction=0.99 leaves no training samples",
+    ),
 ]
 
 
@@ -280,8 +570,11 @@ def _start(Est, start):
     raise AssertionError(start)
 
 
-@pytest.mark.parametrize("Est, start, call, error, pattern",
-                         [case[1:] for case in REJECTED], ids=[case[0] for case in REJECTED])
+@pytest.mark.parametrize(
+    "Est, start, call, error, pattern",
+    [case[1:] for case in REJECTED],
+    ids=[case[0] for case in REJECTED],
+)
 def test_rejected(Est, start, call, error, pattern):
     est = _start(Est, start)
     before = _state(est)
@@ -355,7 +648,9 @@ def test_hyperparameter_bounds(Est, name, value, accepted, extra):
     est = Est(**{**SMALL, **extra, name: value})
     y = _y(Est)
     if not accepted:
-        with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of {Est.__name__}"):
+        with pytest.raises(
+            InvalidParameterError, match=f"The '{name}' parameter of {Est.__name__}"
+        ):
             est.fit(X, y)
         with pytest.raises(NotFittedError):
             check_is_fitted(est)
@@ -370,9 +665,7 @@ def test_hyperparameter_bounds(Est, name, value, accepted, extra):
     if name == "n_iter_no_change" and value == np.inf:
         assert est.n_iter_ == est.max_iter
     if name == "hidden_layer_sizes":
-        assert [c.shape for c in est.coefs_] == (
-            [(3, 1)] if value == () else [(3, 1), (1, 1)]
-        )
+        assert [c.shape for c in est.coefs_] == ([(3, 1)] if value == () else [(3, 1), (1, 1)])
     if name == "dropout":
         _assert_same_network(est, Est(**{**SMALL, **extra}).fit(X, y))
     if name == "max_fun":
@@ -398,21 +691,39 @@ SAME_MODEL = [
     ("fortran-order-float32", lambda X, tmp: np.asfortranarray(X.astype(np.float32)), np.float32),
     ("non-contiguous-columns", lambda X, tmp: np.repeat(X, 2, axis=1)[:, ::2], np.float64),
     ("non-contiguous-rows", lambda X, tmp: np.repeat(X, 3, axis=0)[::3], np.float64),
-    ("negative-strides", lambda X, tmp: np.ascontiguousarray(X[::-1, ::-1])[::-1, ::-1],
-     np.float64),
+    (
+        "negative-strides",
+        lambda X, tmp: np.ascontiguousarray(X[::-1, ::-1])[::-1, ::-1],
+        np.float64,
+    ),
     ("read-only", lambda X, tmp: _read_only(X), np.float64),
     ("joblib-memmap", lambda X, tmp: _memmap(X, tmp), np.float64),
     ("joblib-memmap-float32", lambda X, tmp: _memmap(X.astype(np.float32), tmp), np.float32),
     ("joblib-memmap-fortran", lambda X, tmp: _memmap(np.asfortranarray(X), tmp), np.float64),
     ("pandas", lambda X, tmp: pd.DataFrame(X, columns=["a", "b", "c"]), np.float64),
-    ("pandas-float32", lambda X, tmp: pd.DataFrame(X.astype(np.float32), columns=list("abc")),
-     np.float32),
-    ("pandas-mixed-dtypes", lambda X, tmp: pd.DataFrame(
-        {"a": np.round(X[:, 0] * 10).astype(np.int64), "b": X[:, 1], "c": X[:, 2] > 0}),
-     np.float64),
-    ("pandas-nullable-Int64", lambda X, tmp: pd.DataFrame(
-        {"a": pd.array(np.round(X[:, 0] * 10).astype(np.int64), dtype="Int64"), "b": X[:, 1],
-         "c": X[:, 2]}), np.float64),
+    (
+        "pandas-float32",
+        lambda X, tmp: pd.DataFrame(X.astype(np.float32), columns=list("abc")),
+        np.float32,
+    ),
+    (
+        "pandas-mixed-dtypes",
+        lambda X, tmp: pd.DataFrame(
+            {"a": np.round(X[:, 0] * 10).astype(np.int64), "b": X[:, 1], "c": X[:, 2] > 0}
+        ),
+        np.float64,
+    ),
+    (
+        "pandas-nullable-Int64",
+        lambda X, tmp: pd.DataFrame(
+            {
+                "a": pd.array(np.round(X[:, 0] * 10).astype(np.int64), dtype="Int64"),
+                "b": X[:, 1],
+                "c": X[:, 2],
+            }
+        ),
+        np.float64,
+    ),
 ]
 
 
@@ -461,8 +772,12 @@ def test_same_model_from_memmapped_partial_fit_and_sample_weight(Est, tmp_path):
     y = _y(Est)
     weights = np.linspace(0.5, 2.0, X.shape[0])
     extra = {"classes": [0, 1]} if Est is MLPClassifier else {}
-    mapped = Est(**SMALL).partial_fit(_memmap(X, tmp_path), _memmap(y, tmp_path, "y"),
-                                      sample_weight=_memmap(weights, tmp_path, "w"), **extra)
+    mapped = Est(**SMALL).partial_fit(
+        _memmap(X, tmp_path),
+        _memmap(y, tmp_path, "y"),
+        sample_weight=_memmap(weights, tmp_path, "w"),
+        **extra,
+    )
     plain = Est(**SMALL).partial_fit(X, y, sample_weight=weights, **extra)
     _assert_same_network(mapped, plain)
     mapped.partial_fit(_memmap(X[::-1], tmp_path, "X2"), _memmap(y[::-1], tmp_path, "y2"))
@@ -474,7 +789,11 @@ def test_pandas_targets_give_the_same_classifier():
     labels = np.array(["no", "yes"])[Y_CLF]
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     from_array = MLPClassifier(**SMALL).fit(X, labels)
-    for y in (pd.Series(labels), pd.Series(pd.Categorical(labels)), pd.Series(labels, dtype="string")):
+    for y in (
+        pd.Series(labels),
+        pd.Series(pd.Categorical(labels)),
+        pd.Series(labels, dtype="string"),
+    ):
         est = MLPClassifier(**SMALL).fit(frame, y)
         assert_array_equal(est.classes_, ["no", "yes"])
         _assert_same_network(est, from_array)
@@ -484,12 +803,16 @@ def test_pandas_targets_give_the_same_classifier():
 def test_pandas_feature_names_are_checked_against_plain_arrays():
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     named = MLPRegressor(**SMALL).fit(frame, Y_REG)
-    with pytest.warns(UserWarning, match="X does not have valid feature names, but MLPRegressor "
-                                         "was fitted with feature names"):
+    with pytest.warns(
+        UserWarning,
+        match="X does not have valid feature names, but MLPRegressor was fitted with feature names",
+    ):
         from_array = named.predict(X)
     assert_array_equal(from_array, named.predict(frame))
     unnamed = MLPRegressor(**SMALL).fit(X, Y_REG)
-    with pytest.warns(UserWarning, match="X has feature names, but MLPRegressor was fitted without"):
+    with pytest.warns(
+        UserWarning, match="X has feature names, but MLPRegressor was fitted without"
+    ):
         unnamed.predict(frame)
     # Integer column names are not feature names.
     assert not hasattr(MLPRegressor(**SMALL).fit(pd.DataFrame(X), Y_REG), "feature_names_in_")
@@ -515,8 +838,9 @@ def test_1e300_in_X_classifier_fits_and_predicts_probabilities():
 def test_1e300_in_X_regressor_raises_divergence_naming_the_remedy(solver):
     """The squared error of a 1e300 input overflows: the error says to scale."""
     est = MLPRegressor(**SMALL, solver=solver)
-    with pytest.raises(ValueError, match="Training diverged: .* became non-finite. Try to .*"
-                                         "scale the features"):
+    with pytest.raises(
+        ValueError, match="Training diverged: .* became non-finite. Try to .*scale the features"
+    ):
         est.fit(_with(X, 0, 0, 1e300), Y_REG)
     with pytest.raises(NotFittedError):
         check_is_fitted(est)
@@ -538,8 +862,9 @@ def test_1e300_at_predict_gives_finite_outputs(Est):
 
 
 def test_one_sample_regressor_interpolates_it():
-    est = MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", l2=0.0, max_iter=500, tol=1e-12,
-                       random_state=0).fit(X[:1], Y_REG[:1])
+    est = MLPRegressor(
+        hidden_layer_sizes=(4,), solver="lbfgs", l2=0.0, max_iter=500, tol=1e-12, random_state=0
+    ).fit(X[:1], Y_REG[:1])
     assert_allclose(est.predict(X[:1]), Y_REG[:1], rtol=1e-6)
     for solver in ("adam", "sgd"):
         est = MLPRegressor(**SMALL, solver=solver).fit(X[:1], Y_REG[:1])
@@ -572,8 +897,9 @@ def test_partial_fit_class_announced_but_not_yet_seen():
 
 def test_one_feature():
     y = 2.0 * X[:, 0] - 1.0
-    est = MLPRegressor(hidden_layer_sizes=(), solver="lbfgs", l2=0.0, max_iter=500, tol=1e-12,
-                       random_state=0).fit(X[:, :1], y)
+    est = MLPRegressor(
+        hidden_layer_sizes=(), solver="lbfgs", l2=0.0, max_iter=500, tol=1e-12, random_state=0
+    ).fit(X[:, :1], y)
     assert_allclose(est.coefs_[0], [[2.0]], rtol=1e-6)
     assert_allclose(est.intercepts_[0], [-1.0], rtol=1e-6)
     clf = MLPClassifier(**SMALL).fit(X[:, :1], Y_CLF)
@@ -585,8 +911,9 @@ def test_empty_hidden_layer_sizes_is_a_linear_model():
     """hidden_layer_sizes=() fits y = X w + b exactly (least squares)."""
     w = np.array([1.5, -0.5, 2.0])
     y = X @ w + 0.25
-    est = MLPRegressor(hidden_layer_sizes=(), solver="lbfgs", l2=0.0, max_iter=500, tol=1e-12,
-                       random_state=0).fit(X, y)
+    est = MLPRegressor(
+        hidden_layer_sizes=(), solver="lbfgs", l2=0.0, max_iter=500, tol=1e-12, random_state=0
+    ).fit(X, y)
     assert len(est.coefs_) == 1 and est.n_layers_ == 2
     assert_allclose(est.coefs_[0].ravel(), w, rtol=1e-6)
     assert_allclose(est.intercepts_[0], [0.25], rtol=1e-6)
@@ -597,14 +924,29 @@ def test_constant_zero_feature_gets_no_weight(solver):
     """A feature that is always 0 gets no gradient: without penalties its
     first-layer weights stay where they started, and L1 zeroes them."""
     X_const = np.column_stack([X, np.zeros(40)])
-    est = MLPRegressor(hidden_layer_sizes=(4,), solver=solver, l2=0.0, max_iter=1, warm_start=True,
-                       learning_rate_init=0.01, random_state=0).fit(X_const, Y_REG)
+    est = MLPRegressor(
+        hidden_layer_sizes=(4,),
+        solver=solver,
+        l2=0.0,
+        max_iter=1,
+        warm_start=True,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X_const, Y_REG)
     start = est.coefs_[0].copy()
     est.set_params(max_iter=20).fit(X_const, Y_REG)
     assert_array_equal(est.coefs_[0][3], start[3])
     assert not np.array_equal(est.coefs_[0][:3], start[:3])
-    l1 = MLPRegressor(hidden_layer_sizes=(4,), solver=solver, l1=1.0, max_iter=300, batch_size=8,
-                      n_iter_no_change=300, learning_rate_init=0.01, random_state=0).fit(X_const, Y_REG)
+    l1 = MLPRegressor(
+        hidden_layer_sizes=(4,),
+        solver=solver,
+        l1=1.0,
+        max_iter=300,
+        batch_size=8,
+        n_iter_no_change=300,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X_const, Y_REG)
     assert_array_equal(l1.coefs_[0][3], 0.0)
     assert l1.feature_importances_[3] == 0.0
 
@@ -612,8 +954,9 @@ def test_constant_zero_feature_gets_no_weight(solver):
 def test_constant_nonzero_feature_is_harmless():
     y = X @ np.array([1.0, -2.0, 0.5])
     X_const = np.column_stack([X, np.full(40, 5.0)])
-    est = MLPRegressor(hidden_layer_sizes=(), solver="lbfgs", l2=0.0, max_iter=500, tol=1e-12,
-                       random_state=0).fit(X_const, y)
+    est = MLPRegressor(
+        hidden_layer_sizes=(), solver="lbfgs", l2=0.0, max_iter=500, tol=1e-12, random_state=0
+    ).fit(X_const, y)
     # The constant column and the intercept are interchangeable; the
     # prediction is the exact linear fit either way.
     assert_allclose(est.predict(X_const), y, atol=1e-5)
@@ -649,7 +992,7 @@ def test_huge_sample_weights_are_only_a_scale():
     the unweighted one."""
     plain = MLPRegressor(**SMALL, l2=0.0).fit(X, Y_REG)
     heavy = MLPRegressor(**SMALL, l2=0.0).fit(X, Y_REG, sample_weight=np.full(40, 1e300))
-    for a, b in zip(plain.coefs_, heavy.coefs_):
+    for a, b in zip(plain.coefs_, heavy.coefs_, strict=True):
         assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 

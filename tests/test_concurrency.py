@@ -47,15 +47,16 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 REPO = pathlib.Path(skreg.__file__).resolve().parents[1]
 SUBPROCESS_TIMEOUT = 1200  # seconds; a cold compile on a loaded 2-core machine
 
-X_CLF, Y_CLF = make_classification(n_samples=600, n_features=12, n_informative=8, n_classes=3,
-                                   random_state=0)
+X_CLF, Y_CLF = make_classification(
+    n_samples=600, n_features=12, n_informative=8, n_classes=3, random_state=0
+)
 X_REG, Y_REG = make_regression(n_samples=600, n_features=12, noise=1.0, random_state=0)
 Y_REG = (Y_REG - Y_REG.mean()) / Y_REG.std()
 
 
 def _assert_same_network(a, b):
     assert len(a.coefs_) == len(b.coefs_)
-    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
         assert p.dtype == q.dtype
         assert_array_equal(p, q)
 
@@ -65,8 +66,11 @@ def _assert_same_network(a, b):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("Est, X, y", [(MLPClassifier, X_CLF, Y_CLF), (MLPRegressor, X_REG, Y_REG)],
-                         ids=["classifier", "regressor"])
+@pytest.mark.parametrize(
+    "Est, X, y",
+    [(MLPClassifier, X_CLF, Y_CLF), (MLPRegressor, X_REG, Y_REG)],
+    ids=["classifier", "regressor"],
+)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_predict_from_8_threads_equals_serial(Est, X, y, dtype):
     X = X.astype(dtype)
@@ -102,9 +106,15 @@ def test_predict_from_8_threads_equals_serial(Est, X, y, dtype):
 
 def _models():
     return [
-        MLPClassifier(hidden_layer_sizes=(16,), solver=solver, max_iter=15, random_state=seed,
-                      **({} if solver == "lbfgs" else {"l1": 1e-3, "dropout": 0.1}))
-        for solver in ("sgd", "adam", "lbfgs") for seed in (0, 1)
+        MLPClassifier(
+            hidden_layer_sizes=(16,),
+            solver=solver,
+            max_iter=15,
+            random_state=seed,
+            **({} if solver == "lbfgs" else {"l1": 1e-3, "dropout": 0.1}),
+        )
+        for solver in ("sgd", "adam", "lbfgs")
+        for seed in (0, 1)
     ]
 
 
@@ -118,7 +128,7 @@ def test_joblib_backends_fit_the_serial_networks(backend):
             joblib.delayed(clone(m).fit)(X_CLF, Y_CLF) for m in models
         )
     assert len(parallel) == len(serial)
-    for a, b in zip(parallel, serial):
+    for a, b in zip(parallel, serial, strict=True):
         _assert_same_network(a, b)
         assert_array_equal(a.predict_proba(X_CLF), b.predict_proba(X_CLF))
 
@@ -133,18 +143,24 @@ def _fit_checking_memmap(est, X, y):
     return est, est.predict(X)
 
 
-@pytest.mark.parametrize("Est, X, y", [(MLPClassifier, X_CLF, Y_CLF), (MLPRegressor, X_REG, Y_REG)],
-                         ids=["classifier", "regressor"])
+@pytest.mark.parametrize(
+    "Est, X, y",
+    [(MLPClassifier, X_CLF, Y_CLF), (MLPRegressor, X_REG, Y_REG)],
+    ids=["classifier", "regressor"],
+)
 def test_joblib_memmapped_inputs_in_loky_workers(Est, X, y):
     """max_nbytes=0 makes joblib hand every array over as a read-only memmap."""
-    models = [Est(hidden_layer_sizes=(8,), solver=s, max_iter=10, random_state=0)
-              for s in ("sgd", "adam", "lbfgs")]
+    models = [
+        Est(hidden_layer_sizes=(8,), solver=s, max_iter=10, random_state=0)
+        for s in ("sgd", "adam", "lbfgs")
+    ]
     X_f = np.asfortranarray(X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         results = joblib.Parallel(n_jobs=2, backend="loky", max_nbytes=0)(
             joblib.delayed(_fit_checking_memmap)(clone(m), data, y)
-            for m in models for data in (X, X_f)
+            for m in models
+            for data in (X, X_f)
         )
     expected = []
     for m in models:
@@ -152,7 +168,7 @@ def test_joblib_memmapped_inputs_in_loky_workers(Est, X, y):
         if hasattr(ref, "partial_fit"):
             ref.partial_fit(X, y)
         expected += [ref, ref]
-    for (fitted, predicted), ref in zip(results, expected):
+    for (fitted, predicted), ref in zip(results, expected, strict=True):
         _assert_same_network(fitted, ref)
         assert_array_equal(predicted, ref.predict(X))
 
@@ -166,8 +182,9 @@ def _cv_scores(search):
 @pytest.mark.parametrize("memmap", [False, True], ids=["default", "memmap-everything"])
 def test_grid_search_n_jobs_2_equals_n_jobs_1(memmap):
     grid = {"l1": [0.0, 1e-2], "l2": [1e-4, 1e-1], "dropout": [0.0, 0.2]}
-    est = MLPClassifier(hidden_layer_sizes=(16,), max_iter=20, learning_rate_init=0.01,
-                        random_state=0)
+    est = MLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=20, learning_rate_init=0.01, random_state=0
+    )
     serial = GridSearchCV(est, grid, cv=3, n_jobs=1).fit(X_CLF, Y_CLF)
     config = {"max_nbytes": 0} if memmap else {}
     with joblib.parallel_config(backend="loky", **config):
@@ -196,8 +213,15 @@ def _env(**extra):
 
 
 def _run(code, env, cwd, **kwargs):
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT, **kwargs)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        **kwargs,
+    )
     assert proc.returncode == 0, proc.stderr[-5000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -265,7 +289,9 @@ _SIGNATURE_SCRIPT = """
     writable = signatures()
     for dtype in (np.float64, np.float32):
         for order in "CF":
-            X_mapped = memmap(np.asarray(X, dtype=dtype, order=order), f"X-{dtype.__name__}-{order}")
+            X_mapped = memmap(
+                np.asarray(X, dtype=dtype, order=order), f"X-{dtype.__name__}-{order}"
+            )
             mapped_targets = {kind: memmap(y, f"y-{kind}") for kind, y in targets.items()}
             fit_all(X_mapped, mapped_targets, memmap(weights, "w"))
     memmapped = signatures()
@@ -325,8 +351,14 @@ def test_two_processes_compiling_into_one_cold_cache(workdir):
     go = workdir / "go"
     code = textwrap.dedent(_COMPILE_SCRIPT.replace("sys.argv[1]", repr(str(go))))
     procs = [
-        subprocess.Popen([sys.executable, "-c", code], env=env, cwd=workdir,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     try:
@@ -338,7 +370,7 @@ def test_two_processes_compiling_into_one_cold_cache(workdir):
                 proc.kill()
                 proc.wait()
     results = []
-    for proc, (stdout, stderr) in zip(procs, outputs):
+    for proc, (stdout, stderr) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, stderr[-5000:]
         results.append(json.loads(stdout.strip().splitlines()[-1]))
     # Both started on an empty cache at the same moment, so (unless one was
@@ -414,8 +446,10 @@ def test_read_only_package_directory_falls_back_to_user_cache(workdir):
     env["PYTHONPATH"] = str(site)  # this copy only
     before = sorted(p.relative_to(site) for p in site.rglob("*"))
 
-    results = [_run(_READ_ONLY_SCRIPT, env, workdir, preexec_fn=_drop_file_permission_override)
-               for _ in range(2)]
+    results = [
+        _run(_READ_ONLY_SCRIPT, env, workdir, preexec_fn=_drop_file_permission_override)
+        for _ in range(2)
+    ]
     for result in results:
         assert result["package"] == str(site / "skreg")
         assert result["package_writable"] is False  # the premise of the test

@@ -29,7 +29,6 @@ import warnings
 
 import dask.array as da
 import joblib
-import numpy as np
 import psutil
 import pytest
 from dask_ml.wrappers import Incremental
@@ -44,8 +43,9 @@ from skreg import MLPClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-X, Y = make_classification(n_samples=4000, n_features=20, n_informative=10, n_classes=3,
-                           random_state=0)
+X, Y = make_classification(
+    n_samples=4000, n_features=20, n_informative=10, n_classes=3, random_state=0
+)
 X_TRAIN, X_TEST, Y_TRAIN, Y_TEST = train_test_split(X, Y, test_size=1000, random_state=0)
 CHUNK = 100  # rows per dask chunk: 30 chunks of training data
 SCALING_DOC = pathlib.Path(skreg.__file__).resolve().parents[1] / "doc" / "scaling.rst"
@@ -62,8 +62,9 @@ def _listening_addresses(pids):
 
 def _python_blocks(path):
     """The code of each ``.. code-block:: python`` directive of an rst page."""
-    blocks = re.findall(r"^\.\. code-block:: python\n\n((?:   .*\n|\s*\n)+)", path.read_text(),
-                        flags=re.M)
+    blocks = re.findall(
+        r"^\.\. code-block:: python\n\n((?:   .*\n|\s*\n)+)", path.read_text(), flags=re.M
+    )
     return ["\n".join(line[3:] for line in block.splitlines()) for block in blocks]
 
 
@@ -90,8 +91,9 @@ def test_scaling_page_code_runs(tmp_path, monkeypatch):
     # is the one Incremental trained.
     loaded, trained = namespace["clf"], namespace["inc"].estimator_
     assert loaded is not trained
-    assert_array_equal(loaded.predict_proba(namespace["X_test"]),
-                       trained.predict_proba(namespace["X_test"]))
+    assert_array_equal(
+        loaded.predict_proba(namespace["X_test"]), trained.predict_proba(namespace["X_test"])
+    )
     assert (tmp_path / "model.skops").exists()
 
 
@@ -103,8 +105,9 @@ def client():
         warnings.simplefilter("ignore", ConvergenceWarning)
         _warm_up()
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
     try:
         client = Client(cluster)
         try:
@@ -119,8 +122,11 @@ def client():
     finally:
         cluster.close()
     # The worker processes have exited.
-    alive = [pid for pid in worker_pids if psutil.pid_exists(pid)
-             and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    alive = [
+        pid
+        for pid in worker_pids
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
     assert not alive, f"worker processes still running after close: {alive}"
 
 
@@ -146,8 +152,9 @@ def test_cluster_listens_on_loopback_only(client):
 
 def test_grid_search_on_dask_equals_n_jobs_1(client, record_property):
     grid = {"l1": [0.0, 1e-2], "l2": [1e-4, 1e-1], "dropout": [0.0, 0.2]}
-    est = MLPClassifier(hidden_layer_sizes=(64,), max_iter=30, learning_rate_init=0.01,
-                        random_state=0)
+    est = MLPClassifier(
+        hidden_layer_sizes=(64,), max_iter=30, learning_rate_init=0.01, random_state=0
+    )
     X_grid, y_grid = X_TRAIN, Y_TRAIN
 
     start = time.perf_counter()
@@ -161,8 +168,10 @@ def test_grid_search_on_dask_equals_n_jobs_1(client, record_property):
 
     record_property("grid_seconds_n_jobs_1", round(serial_seconds, 2))
     record_property("grid_seconds_dask", round(dask_seconds, 2))
-    print(f"\nGridSearchCV, 8 candidates x 3 folds: n_jobs=1 {serial_seconds:.2f} s, "
-          f"dask (2 workers) {dask_seconds:.2f} s")
+    print(
+        f"\nGridSearchCV, 8 candidates x 3 folds: n_jobs=1 {serial_seconds:.2f} s, "
+        f"dask (2 workers) {dask_seconds:.2f} s"
+    )
 
     # The fits really ran on the cluster, on both workers.
     used = {task["worker"] for task in stream.data}
@@ -222,7 +231,9 @@ def test_incremental_scores_close_to_in_memory_fit(client, record_property):
     in_memory_score = in_memory.score(X_TEST, Y_TEST)
     record_property("incremental_accuracy", incremental_score)
     record_property("in_memory_accuracy", in_memory_score)
-    print(f"\nheld-out accuracy after {passes} passes: Incremental on 30 dask chunks "
-          f"{incremental_score:.4f}, in-memory fit {in_memory_score:.4f}")
+    print(
+        f"\nheld-out accuracy after {passes} passes: Incremental on 30 dask chunks "
+        f"{incremental_score:.4f}, in-memory fit {in_memory_score:.4f}"
+    )
     assert in_memory_score > 0.85
     assert abs(incremental_score - in_memory_score) <= 0.03

@@ -137,17 +137,26 @@ def test_regressor_scores_are_labelled_r2():
 
 @pytest.mark.parametrize(
     "scoring, label",
-    [("loss", "validation score (negative loss)"),
-     ("neg_mean_absolute_error", "validation neg_mean_absolute_error"),
-     (lambda est, X, y: -abs(est.predict(X) - y).max(), "validation score")],
+    [
+        ("loss", "validation score (negative loss)"),
+        ("neg_mean_absolute_error", "validation neg_mean_absolute_error"),
+        (lambda est, X, y: -abs(est.predict(X) - y).max(), "validation score"),
+    ],
     ids=["loss", "scorer-name", "callable"],
 )
 def test_score_axis_names_the_scoring(scoring, label):
     X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
     model = fit_quietly(
-        MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True, scoring=scoring,
-                     learning_rate_init=0.01, max_iter=20, random_state=0),
-        X, y / 100,
+        MLPRegressor(
+            hidden_layer_sizes=(8,),
+            early_stopping=True,
+            scoring=scoring,
+            learning_rate_init=0.01,
+            max_iter=20,
+            random_state=0,
+        ),
+        X,
+        y / 100,
     )
     display = TrainingCurveDisplay.from_estimator(model)
     assert display.validation_ax_.get_ylabel() == label
@@ -175,8 +184,13 @@ def test_draws_on_given_axes_with_title_and_style(early_stopped):
 
 def test_pipeline_draws_its_last_step(classification, early_stopped):
     X, y = classification
-    pipeline = fit_quietly(make_pipeline(StandardScaler(), MLPClassifier(
-        hidden_layer_sizes=(8,), max_iter=15, random_state=0)), X, y)
+    pipeline = fit_quietly(
+        make_pipeline(
+            StandardScaler(), MLPClassifier(hidden_layer_sizes=(8,), max_iter=15, random_state=0)
+        ),
+        X,
+        y,
+    )
     display = TrainingCurveDisplay.from_estimator(pipeline)
     np.testing.assert_array_equal(display.loss_line_.get_ydata(), pipeline[-1].loss_curve_)
 

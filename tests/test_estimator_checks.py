@@ -14,11 +14,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skreg import MLPClassifier, MLPRegressor
 
 
-@parametrize_with_checks([
-    MLPClassifier(),
-    MLPRegressor(),
-    MLPClassifier(class_weight="balanced", scoring="neg_log_loss", max_norm=2.0),
-    MLPRegressor(scoring="neg_mean_squared_error", max_norm=2.0, group_l1=0.1),
-])
+@parametrize_with_checks(
+    [
+        MLPClassifier(),
+        MLPRegressor(),
+        MLPClassifier(class_weight="balanced", scoring="neg_log_loss", max_norm=2.0),
+        MLPRegressor(scoring="neg_mean_squared_error", max_norm=2.0, group_l1=0.1),
+    ]
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -17,8 +17,13 @@ import pytest
 matplotlib.use("Agg")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PAGES_WITH_CODE = ["index.rst", "quickstart.rst", "user_guide.rst", "migrating.rst",
-                   "deploying.rst"]
+PAGES_WITH_CODE = [
+    "index.rst",
+    "quickstart.rst",
+    "user_guide.rst",
+    "migrating.rst",
+    "deploying.rst",
+]
 
 
 def python_blocks(page):

@@ -2,6 +2,7 @@
 removes whole features, through the estimator API (tests/test_kernels.py
 checks the step itself against a NumPy reference)."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -34,8 +35,15 @@ def standardized(X, y, regression):
 def classification():
     """The feature-selection benchmark's classification task: 5 informative
     features (columns 0-4) among 50."""
-    X, y = make_classification(n_samples=1500, n_features=50, n_informative=N_INFORMATIVE,
-                               n_redundant=0, shuffle=False, flip_y=0.05, random_state=0)
+    X, y = make_classification(
+        n_samples=1500,
+        n_features=50,
+        n_informative=N_INFORMATIVE,
+        n_redundant=0,
+        shuffle=False,
+        flip_y=0.05,
+        random_state=0,
+    )
     return standardized(X, y, regression=False)
 
 
@@ -59,8 +67,9 @@ def kept_features(model):
 # Each warm-started fit of a path trains a fixed number of epochs: a warm
 # start keeps the no-improvement count, as scikit-learn's does, so with a
 # finite patience every fit after a converged one would stop after one epoch.
-SELECTING = dict(hidden_layer_sizes=(32,), batch_size=100, max_iter=100, n_iter_no_change=np.inf,
-                 random_state=0)
+SELECTING = dict(
+    hidden_layer_sizes=(32,), batch_size=100, max_iter=100, n_iter_no_change=np.inf, random_state=0
+)
 
 
 def fit_path(model, penalties, X, y, name="group_l1"):
@@ -74,14 +83,30 @@ def fit_path(model, penalties, X, y, name="group_l1"):
 
 
 PATHS = {
-    "classification-sgd": ("classification", MLPClassifier, dict(solver="sgd", learning_rate_init=0.01),
-                           (2.0, 5.0, 7.0)),
-    "friedman-sgd": ("friedman", MLPRegressor, dict(solver="sgd", learning_rate_init=0.01),
-                     (1.0, 2.0, 3.0)),
-    "classification-adam": ("classification", MLPClassifier,
-                            dict(solver="adam", learning_rate_init=0.003), (5.0, 10.0, 20.0, 30.0)),
-    "friedman-adam": ("friedman", MLPRegressor, dict(solver="adam", learning_rate_init=0.003),
-                      (2.0, 5.0, 7.0)),
+    "classification-sgd": (
+        "classification",
+        MLPClassifier,
+        dict(solver="sgd", learning_rate_init=0.01),
+        (2.0, 5.0, 7.0),
+    ),
+    "friedman-sgd": (
+        "friedman",
+        MLPRegressor,
+        dict(solver="sgd", learning_rate_init=0.01),
+        (1.0, 2.0, 3.0),
+    ),
+    "classification-adam": (
+        "classification",
+        MLPClassifier,
+        dict(solver="adam", learning_rate_init=0.003),
+        (5.0, 10.0, 20.0, 30.0),
+    ),
+    "friedman-adam": (
+        "friedman",
+        MLPRegressor,
+        dict(solver="adam", learning_rate_init=0.003),
+        (2.0, 5.0, 7.0),
+    ),
 }
 
 
@@ -108,8 +133,10 @@ def test_group_l1_path_keeps_exactly_the_informative_features(path, request):
 
 def test_select_from_model_fits_and_selects_the_nonzero_rows(friedman):
     X_train, _, y_train, _ = friedman
-    selector = SelectFromModel(MLPRegressor(**SELECTING, solver="sgd", learning_rate_init=0.01,
-                                            group_l1=2.0), threshold=1e-12)
+    selector = SelectFromModel(
+        MLPRegressor(**SELECTING, solver="sgd", learning_rate_init=0.01, group_l1=2.0),
+        threshold=1e-12,
+    )
     fit_quietly(selector, X_train, y_train)
     kept = kept_features(selector.estimator_)
     assert 0 < len(kept) < 50
@@ -139,8 +166,9 @@ def test_penalising_from_the_first_epoch_can_lose_a_feature_the_path_keeps(fried
     X_train, _, y_train, _ = friedman
     params = dict(SELECTING, solver="sgd", learning_rate_init=0.01, batch_size=200, max_iter=300)
     cold = fit_quietly(MLPRegressor(**params, group_l1=5.0), X_train, y_train)
-    path = fit_path(MLPRegressor(**dict(params, max_iter=100)), (1.0, 2.0, 3.0, 5.0), X_train,
-                    y_train)
+    path = fit_path(
+        MLPRegressor(**dict(params, max_iter=100)), (1.0, 2.0, 3.0, 5.0), X_train, y_train
+    )
     assert 2 not in kept_features(cold)
     assert set(range(N_INFORMATIVE)) <= set(kept_features(path))
 
@@ -151,11 +179,19 @@ def test_penalising_from_the_first_epoch_can_lose_a_feature_the_path_keeps(fried
 # signal, and it drops it.
 COMBINATIONS = {
     "l1-l2-dropout": (dict(l1=0.3, l2=0.1, dropout=0.2), (2.0, 5.0, 7.0), {0, 1, 2, 3, 4}, 15),
-    "early-stopping": (dict(early_stopping=True, scoring="loss", n_iter_no_change=10,
-                            max_iter=300, group_l1=2.0), (), {0, 1, 2, 3, 4}, 15),
+    "early-stopping": (
+        dict(early_stopping=True, scoring="loss", n_iter_no_change=10, max_iter=300, group_l1=2.0),
+        (),
+        {0, 1, 2, 3, 4},
+        15,
+    ),
     "no-hidden-layer": (dict(hidden_layer_sizes=()), (0.5, 1.0, 2.0), {1, 2, 3, 4}, 8),
-    "two-hidden-layers": (dict(hidden_layer_sizes=(16, 8)), (2.0, 5.0, 7.0, 10.0, 15.0),
-                          {0, 1, 2, 3, 4}, 8),
+    "two-hidden-layers": (
+        dict(hidden_layer_sizes=(16, 8)),
+        (2.0, 5.0, 7.0, 10.0, 15.0),
+        {0, 1, 2, 3, 4},
+        8,
+    ),
 }
 
 
@@ -175,13 +211,19 @@ def test_group_l1_combines_with_the_other_regularizers(combination, classificati
 def test_sparse_input_selects_as_dense_input(solver, friedman):
     X_train, _, y_train, _ = friedman
     X_train = np.where(np.abs(X_train) > 0.5, X_train, 0.0)
-    params = dict(SELECTING, max_iter=60, solver=solver, group_l1=4.0,
-                  learning_rate_init=0.01 if solver == "sgd" else 0.003)
+    params = dict(
+        SELECTING,
+        max_iter=60,
+        solver=solver,
+        group_l1=4.0,
+        learning_rate_init=0.01 if solver == "sgd" else 0.003,
+    )
     dense = fit_quietly(MLPRegressor(**params), X_train, y_train)
     sparse = fit_quietly(MLPRegressor(**params), sp.csr_matrix(X_train), y_train)
     assert_array_equal(kept_features(sparse), kept_features(dense))
-    for a, b in zip(sparse.coefs_ + sparse.intercepts_, dense.coefs_ + dense.intercepts_,
-                    strict=True):
+    for a, b in zip(
+        sparse.coefs_ + sparse.intercepts_, dense.coefs_ + dense.intercepts_, strict=True
+    ):
         assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
@@ -213,41 +255,55 @@ def test_warm_start_path_goes_from_dense_to_sparse(friedman):
     """The lasso-path recipe: increasing penalties, each fit starting from
     the last; the number of features kept falls along the path."""
     X_train, _, y_train, _ = friedman
-    model = MLPRegressor(**dict(SELECTING, solver="adam", learning_rate_init=0.003, max_iter=100),
-                         warm_start=True)
+    model = MLPRegressor(
+        **dict(SELECTING, solver="adam", learning_rate_init=0.003, max_iter=100), warm_start=True
+    )
     kept = []
     for group_l1 in (0.5, 1.0, 2.0, 4.0, 8.0):
         fit_quietly(model.set_params(group_l1=group_l1), X_train, y_train)
         kept.append(len(kept_features(model)))
     assert kept[0] == 50 and kept[-1] <= 8, kept
-    assert all(later <= earlier + 2 for earlier, later in zip(kept, kept[1:])), kept
+    assert all(later <= earlier + 2 for earlier, later in itertools.pairwise(kept)), kept
 
 
 def test_group_l1_enters_the_reported_loss(classification):
     X_train, _, y_train, _ = classification
-    params = dict(SELECTING, solver="sgd", learning_rate_init=0.01, max_iter=1,
-                  batch_size=X_train.shape[0])
+    params = dict(
+        SELECTING, solver="sgd", learning_rate_init=0.01, max_iter=1, batch_size=X_train.shape[0]
+    )
     plain = fit_quietly(MLPClassifier(**params), X_train, y_train)
     penalised = fit_quietly(MLPClassifier(**params, group_l1=3.0), X_train, y_train)
     # One full-batch epoch from the same initial weights (scikit-learn's
     # Glorot draw from random_state=0): the losses differ by the penalty of
     # those weights over the batch's weight.
     layer_units = np.array([50, 32, 1])
-    coefs, _ = unpack(initial_parameters(layer_units, "relu", np.random.RandomState(0),
-                                         np.float64), layer_units)
+    coefs, _ = unpack(
+        initial_parameters(layer_units, "relu", np.random.RandomState(0), np.float64), layer_units
+    )
     expected = 3.0 * np.linalg.norm(coefs[0], axis=1).sum() / X_train.shape[0]
     assert penalised.loss_ - plain.loss_ == pytest.approx(expected, rel=1e-12)
 
 
 @pytest.mark.parametrize(
     "params, error, message",
-    [(dict(solver="lbfgs", group_l1=1.0), ValueError,
-      "solver='lbfgs' does not support group_l1 > 0: L-BFGS needs a smooth objective"),
-     (dict(solver="sgd", momentum=1.0, group_l1=1.0), ValueError,
-      "group_l1 > 0 with solver='sgd' needs momentum < 1"),
-     (dict(group_l1=-1e-9), InvalidParameterError,
-      r"The 'group_l1' parameter of MLPRegressor must be a float in the range \[0.0, inf\)"),
-     (dict(group_l1="strong"), InvalidParameterError, "The 'group_l1' parameter")],
+    [
+        (
+            dict(solver="lbfgs", group_l1=1.0),
+            ValueError,
+            "solver='lbfgs' does not support group_l1 > 0: L-BFGS needs a smooth objective",
+        ),
+        (
+            dict(solver="sgd", momentum=1.0, group_l1=1.0),
+            ValueError,
+            "group_l1 > 0 with solver='sgd' needs momentum < 1",
+        ),
+        (
+            dict(group_l1=-1e-9),
+            InvalidParameterError,
+            r"The 'group_l1' parameter of MLPRegressor must be a float in the range \[0.0, inf\)",
+        ),
+        (dict(group_l1="strong"), InvalidParameterError, "The 'group_l1' parameter"),
+    ],
     ids=["lbfgs", "sgd-momentum-1", "negative", "string"],
 )
 def test_bad_group_l1(params, error, message, friedman):
@@ -261,7 +317,8 @@ def test_zero_group_l1_changes_nothing(classification):
     params = dict(SELECTING, batch_size=200, max_iter=5, solver="adam")
     default = fit_quietly(MLPClassifier(**params), X_train, y_train)
     zero = fit_quietly(MLPClassifier(**params, group_l1=0.0), X_train, y_train)
-    for a, b in zip(default.coefs_ + default.intercepts_, zero.coefs_ + zero.intercepts_,
-                    strict=True):
+    for a, b in zip(
+        default.coefs_ + default.intercepts_, zero.coefs_ + zero.intercepts_, strict=True
+    ):
         assert_array_equal(a, b)
     assert default.loss_curve_ == zero.loss_curve_

@@ -16,12 +16,12 @@ import sys
 import tempfile
 import textwrap
 
+import _reference as ref
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-import _reference as ref
 import skreg
 from skreg import _kernels as k
 
@@ -84,8 +84,17 @@ def make_config(activation, loss, solver="sgd", nesterov=False, batch_size=1):
     return config
 
 
-def make_hyper(learning_rate=0.1, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-               l2=0.0, l1=0.0, proba_eps=EPS64, group_l1=0.0):
+def make_hyper(
+    learning_rate=0.1,
+    momentum=0.9,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    l2=0.0,
+    l1=0.0,
+    proba_eps=EPS64,
+    group_l1=0.0,
+):
     hyper = np.zeros(k.N_HYPER, dtype=np.float64)
     hyper[k.HYP_LEARNING_RATE] = learning_rate
     hyper[k.HYP_MOMENTUM] = momentum
@@ -123,8 +132,21 @@ def seed_state(seed):
     return np.array([seed], dtype=np.uint64)
 
 
-def kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, seed, l2, l1,
-                         want_grad=True, proba_eps=EPS64, objective=False):
+def kernel_loss_and_grad(
+    X,
+    Y,
+    w,
+    params,
+    layer_units,
+    config,
+    dropout,
+    seed,
+    l2,
+    l1,
+    want_grad=True,
+    proba_eps=EPS64,
+    objective=False,
+):
     """Loss composed from forward + data_loss_and_output_delta + weight_penalty,
     and backward's gradient. The dropout generator is reset to ``seed`` first,
     so every call draws the same mask. ``objective=True`` returns instead the
@@ -134,8 +156,16 @@ def kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, seed, l2
     activations = np.full(size, np.nan)
     keep_mask = keep_mask_buffer(layer_units, n_rows, dropout)
     deltas = np.full(size, np.nan)
-    output = k.forward(*dense_input(X), params, layer_units, config, dropout, seed_state(seed),
-                       activations, keep_mask)
+    output = k.forward(
+        *dense_input(X),
+        params,
+        layer_units,
+        config,
+        dropout,
+        seed_state(seed),
+        activations,
+        keep_mask,
+    )
     output_delta = block(deltas, layer_units, len(layer_units) - 2, n_rows)
     data = k.data_loss_and_output_delta(output, Y, w, config[k.CFG_LOSS], proba_eps, output_delta)
     penalty = k.weight_penalty(params, ref.n_coefficients(layer_units), l2, l1)
@@ -146,8 +176,17 @@ def kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, seed, l2
     grads = None
     if want_grad:
         grads = np.full(params.shape[0], np.nan)
-        k.backward(*dense_input(X), params, grads, layer_units, config, dropout, activations, keep_mask,
-                   deltas)
+        k.backward(
+            *dense_input(X),
+            params,
+            grads,
+            layer_units,
+            config,
+            dropout,
+            activations,
+            keep_mask,
+            deltas,
+        )
         k.finish_gradient(params, grads, ref.n_coefficients(layer_units), l2, w_sum)
     return loss, grads, keep_mask
 
@@ -187,8 +226,16 @@ def kernel_masks(X, params, layer_units, config, dropout, seed):
     n_rows = X.shape[0]
     activations = np.empty(n_rows * n_units(layer_units))
     keep_mask = keep_mask_buffer(layer_units, n_rows, dropout)
-    k.forward(*dense_input(X), params, layer_units, config, dropout, seed_state(seed), activations,
-              keep_mask)
+    k.forward(
+        *dense_input(X),
+        params,
+        layer_units,
+        config,
+        dropout,
+        seed_state(seed),
+        activations,
+        keep_mask,
+    )
     masks = []
     for layer, p in enumerate(dropout):
         if p == 0:
@@ -200,8 +247,9 @@ def kernel_masks(X, params, layer_units, config, dropout, seed):
     return masks
 
 
-def draw_smooth_point(seed, layer_units, activation, loss, n_outputs, dropout=None,
-                      n_rows=7, avoid_zero_weights=False):
+def draw_smooth_point(
+    seed, layer_units, activation, loss, n_outputs, dropout=None, n_rows=7, avoid_zero_weights=False
+):
     """Data, non-uniform sample weights and parameters at which the loss is
     smooth: every hidden pre-activation at least 1e-3 away from ReLU's kink,
     and (optionally) every weight at least 1e-3 away from |w|'s kink; the
@@ -253,8 +301,9 @@ def test_reference_gradient_matches_finite_differences(loss, n_outputs):
     # The reference gradient is used as ground truth by the run_epoch tests.
     layer_units = units_array(4, 3, 3, n_outputs)
     dropout = np.array([0.3, 0.5])
-    X, Y, w, params, masks = draw_smooth_point(1, layer_units, "tanh", loss, n_outputs, dropout,
-                                               avoid_zero_weights=True)
+    X, Y, w, params, masks = draw_smooth_point(
+        1, layer_units, "tanh", loss, n_outputs, dropout, avoid_zero_weights=True
+    )
     grad = ref.gradient(X, Y, w, params, layer_units, "tanh", loss, l2=0.3, l1=0.2, masks=masks)
     numeric = central_differences(
         lambda p: ref.total_objective(X, Y, w, p, layer_units, "tanh", loss, 0.3, 0.2, masks=masks),
@@ -286,8 +335,16 @@ def test_forward_matches_reference(activation, loss, n_outputs, dtype, rtol, ato
     activations = np.full(size, np.nan, dtype=dtype)
     rng_state = seed_state(123)
 
-    output = k.forward(*dense_input(X), params, layer_units, make_config(activation, loss), no_dropout(layer_units),
-                       rng_state, activations, np.empty(0, dtype=np.uint8))
+    output = k.forward(
+        *dense_input(X),
+        params,
+        layer_units,
+        make_config(activation, loss),
+        no_dropout(layer_units),
+        rng_state,
+        activations,
+        np.empty(0, dtype=np.uint8),
+    )
 
     pre_activations, outputs = ref.forward(X, params, layer_units, activation, loss)
     assert output.dtype == dtype
@@ -296,15 +353,30 @@ def test_forward_matches_reference(activation, loss, n_outputs, dtype, rtol, ato
     assert np.shares_memory(output, activations)
     assert_allclose(output, outputs[-1], rtol=rtol, atol=atol)
     for layer in range(len(layer_units) - 1):
-        assert_allclose(block(activations, layer_units, layer, n_rows), outputs[layer],
-                        rtol=rtol, atol=atol, err_msg=f"layer {layer}")
+        assert_allclose(
+            block(activations, layer_units, layer, n_rows),
+            outputs[layer],
+            rtol=rtol,
+            atol=atol,
+            err_msg=f"layer {layer}",
+        )
     # backward reads each hidden layer's slope off its output.
     for layer in range(len(layer_units) - 2):
         slope = np.ones((n_rows, layer_units[layer + 1]), dtype=dtype)
-        k.multiply_by_slope(slope, block(activations, layer_units, layer, n_rows),
-                            np.empty((0, 0), dtype=np.uint8), k.ACTIVATION_CODES[activation], 0.0)
-        assert_allclose(slope, ref.hidden_derivative(pre_activations[layer], activation),
-                        rtol=rtol, atol=atol, err_msg=f"derivative of layer {layer}")
+        k.multiply_by_slope(
+            slope,
+            block(activations, layer_units, layer, n_rows),
+            np.empty((0, 0), dtype=np.uint8),
+            k.ACTIVATION_CODES[activation],
+            0.0,
+        )
+        assert_allclose(
+            slope,
+            ref.hidden_derivative(pre_activations[layer], activation),
+            rtol=rtol,
+            atol=atol,
+            err_msg=f"derivative of layer {layer}",
+        )
     assert rng_state[0] == 123, "no dropout: the generator must not advance"
 
 
@@ -312,13 +384,17 @@ def test_forward_matches_reference(activation, loss, n_outputs, dtype, rtol, ato
 @pytest.mark.parametrize("chunk_size", [3, 8, 100], ids=lambda c: f"chunk{c}")
 @pytest.mark.parametrize("loss, n_outputs", LOSS_CASES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_predict_output_matches_reference(activation, loss, n_outputs, chunk_size, dtype, rtol, atol):
+def test_predict_output_matches_reference(
+    activation, loss, n_outputs, chunk_size, dtype, rtol, atol
+):
     # chunk_size 3 does not divide the 8 rows: chunks of 3, 3 and 2.
     layer_units = units_array(5, 4, 3, n_outputs)
     rng = np.random.default_rng(1)
     X = rng.normal(size=(8, 5)).astype(dtype)
     params = rng.normal(0.0, 0.8, size=ref.n_parameters(layer_units)).astype(dtype)
-    output = k.predict_output(*k.kernel_input(X), params, layer_units, make_config(activation, loss), chunk_size)
+    output = k.predict_output(
+        *k.kernel_input(X), params, layer_units, make_config(activation, loss), chunk_size
+    )
     _, outputs = ref.forward(X, params, layer_units, activation, loss)
     assert output.dtype == dtype
     assert output.shape == (8, n_outputs)
@@ -350,7 +426,9 @@ def test_data_loss_and_output_delta_matches_reference(loss, n_outputs):
     proba_eps = 1e-7
     total = k.data_loss_and_output_delta(output, Y, w, LOSS_CODES[loss], proba_eps, delta)
     assert np.isfinite(total)
-    assert_allclose(total / w.sum(), ref.weighted_data_loss(output, Y, w, loss, proba_eps), rtol=1e-12)
+    assert_allclose(
+        total / w.sum(), ref.weighted_data_loss(output, Y, w, loss, proba_eps), rtol=1e-12
+    )
     assert_allclose(delta, (output - Y) * w[:, None], rtol=1e-14, atol=1e-15)
 
 
@@ -375,12 +453,16 @@ def test_backward_matches_finite_differences(activation, loss, n_outputs, l2):
     X, Y, w, params, _ = draw_smooth_point(10, layer_units, activation, loss, n_outputs)
     config = make_config(activation, loss)
     dropout = no_dropout(layer_units)
-    loss_value, grads, _ = kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, 0, l2, 0.0)
-    assert_allclose(loss_value, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2),
-                    rtol=1e-12)
+    loss_value, grads, _ = kernel_loss_and_grad(
+        X, Y, w, params, layer_units, config, dropout, 0, l2, 0.0
+    )
+    assert_allclose(
+        loss_value, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2), rtol=1e-12
+    )
     numeric = central_differences(
-        lambda p: kernel_loss_and_grad(X, Y, w, p, layer_units, config, dropout, 0, l2, 0.0,
-                                       want_grad=False, objective=True)[0],
+        lambda p: kernel_loss_and_grad(
+            X, Y, w, p, layer_units, config, dropout, 0, l2, 0.0, want_grad=False, objective=True
+        )[0],
         params,
     )
     assert_gradient_close(grads, numeric)
@@ -394,19 +476,24 @@ def test_backward_matches_finite_differences_with_fixed_dropout_mask(activation,
     layer_units = units_array(4, 3, 3, n_outputs)
     dropout = np.array([0.3, 0.5])
     seed = 20
-    X, Y, w, params, masks = draw_smooth_point(seed, layer_units, activation, loss, n_outputs, dropout)
+    X, Y, w, params, masks = draw_smooth_point(
+        seed, layer_units, activation, loss, n_outputs, dropout
+    )
     assert any(np.any(m == 0) for m in masks), "the mask should drop something"
     config = make_config(activation, loss)
     l2 = 0.3
-    loss_value, grads, _ = kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, seed, l2, 0.0)
+    loss_value, grads, _ = kernel_loss_and_grad(
+        X, Y, w, params, layer_units, config, dropout, seed, l2, 0.0
+    )
     assert_allclose(
         loss_value,
         ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2, masks=masks),
         rtol=1e-12,
     )
     numeric = central_differences(
-        lambda p: kernel_loss_and_grad(X, Y, w, p, layer_units, config, dropout, seed, l2, 0.0,
-                                       want_grad=False, objective=True)[0],
+        lambda p: kernel_loss_and_grad(
+            X, Y, w, p, layer_units, config, dropout, seed, l2, 0.0, want_grad=False, objective=True
+        )[0],
         params,
     )
     assert_gradient_close(grads, numeric)
@@ -418,20 +505,27 @@ def test_l1_term_of_the_loss_value(activation, loss, n_outputs):
     # backward leaves L1 to the optimizer; the L1 part of the loss value must
     # then have gradient l1 * sign(W) / sum(weights) on the weights only.
     layer_units = units_array(4, 3, 3, n_outputs)
-    X, Y, w, params, _ = draw_smooth_point(30, layer_units, activation, loss, n_outputs,
-                                           avoid_zero_weights=True)
+    X, Y, w, params, _ = draw_smooth_point(
+        30, layer_units, activation, loss, n_outputs, avoid_zero_weights=True
+    )
     config = make_config(activation, loss)
     dropout = no_dropout(layer_units)
     l2, l1 = 0.3, 0.25
-    loss_value, grads, _ = kernel_loss_and_grad(X, Y, w, params, layer_units, config, dropout, 0, l2, l1)
-    assert_allclose(loss_value, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2, l1),
-                    rtol=1e-12)
+    loss_value, grads, _ = kernel_loss_and_grad(
+        X, Y, w, params, layer_units, config, dropout, 0, l2, l1
+    )
+    assert_allclose(
+        loss_value,
+        ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2, l1),
+        rtol=1e-12,
+    )
     n_coefs = ref.n_coefficients(layer_units)
     expected = grads.copy()
     expected[:n_coefs] += l1 * np.sign(params[:n_coefs]) / w.sum()
     numeric = central_differences(
-        lambda p: kernel_loss_and_grad(X, Y, w, p, layer_units, config, dropout, 0, l2, l1,
-                                       want_grad=False, objective=True)[0],
+        lambda p: kernel_loss_and_grad(
+            X, Y, w, p, layer_units, config, dropout, 0, l2, l1, want_grad=False, objective=True
+        )[0],
         params,
     )
     assert_gradient_close(expected, numeric)
@@ -451,16 +545,37 @@ def test_loss_and_gradient_matches_finite_differences(activation, loss, n_output
     scratch = np.empty_like(params)
 
     def objective(p):
-        reported = k.loss_and_gradient(*k.kernel_input(X), k.read_only_view(Y), k.read_only_view(w), p, np.empty_like(p), scratch, work,
-                                       layer_units, config, hyper)
+        reported = k.loss_and_gradient(
+            *k.kernel_input(X),
+            k.read_only_view(Y),
+            k.read_only_view(w),
+            p,
+            np.empty_like(p),
+            scratch,
+            work,
+            layer_units,
+            config,
+            hyper,
+        )
         data = ref.total_loss(X, Y, w, p, layer_units, activation, loss)
         return reported + (ref.objective_scale(loss, n_outputs) - 1) * data
 
     grads = np.full_like(params, np.nan)
-    loss_value = k.loss_and_gradient(*k.kernel_input(X), k.read_only_view(Y), k.read_only_view(w), params, grads, scratch, work,
-                                     layer_units, config, hyper)
-    assert_allclose(loss_value, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2),
-                    rtol=1e-12)
+    loss_value = k.loss_and_gradient(
+        *k.kernel_input(X),
+        k.read_only_view(Y),
+        k.read_only_view(w),
+        params,
+        grads,
+        scratch,
+        work,
+        layer_units,
+        config,
+        hyper,
+    )
+    assert_allclose(
+        loss_value, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2), rtol=1e-12
+    )
     assert_gradient_close(grads, central_differences(objective, params))
 
 
@@ -484,8 +599,16 @@ def sgd_step(params, grads, velocity, n_coefs, learning_rate, momentum, nesterov
     state = np.stack([velocity, np.zeros_like(velocity)])
     config = make_config("relu", "squared_error", "sgd", nesterov)
     hyper = make_hyper(learning_rate=learning_rate, momentum=momentum, l1=l1_penalty)
-    k.optimizer_step(params, grads, state, chain_units(params.shape[0], n_coefs), 1.0,
-                     np.zeros(1, dtype=np.int64), config, hyper)
+    k.optimizer_step(
+        params,
+        grads,
+        state,
+        chain_units(params.shape[0], n_coefs),
+        1.0,
+        np.zeros(1, dtype=np.int64),
+        config,
+        hyper,
+    )
     velocity[:] = state[0]
 
 
@@ -496,8 +619,16 @@ def adam_step(params, grads, first, second, n_coefs, t, hyper, l1_penalty):
     hyper = hyper.copy()
     hyper[k.HYP_L1] = l1_penalty
     adam_steps = np.array([t - 1], dtype=np.int64)
-    k.optimizer_step(params, grads, state, chain_units(params.shape[0], n_coefs), 1.0, adam_steps,
-                     make_config("relu", "squared_error", "adam"), hyper)
+    k.optimizer_step(
+        params,
+        grads,
+        state,
+        chain_units(params.shape[0], n_coefs),
+        1.0,
+        adam_steps,
+        make_config("relu", "squared_error", "adam"),
+        hyper,
+    )
     assert adam_steps[0] == t
     first[:], second[:] = state
 
@@ -526,7 +657,9 @@ def test_reference_optimizers_match_sklearn_classes():
     assert_array_equal(mine, theirs[0])
 
 
-@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-5)], ids=["float64", "float32"])
+@pytest.mark.parametrize(
+    "dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-5)], ids=["float64", "float32"]
+)
 @pytest.mark.parametrize("nesterov", [False, True], ids=["classic", "nesterov"])
 def test_sgd_step_matches_sklearn_formula(nesterov, dtype, rtol):
     rng = np.random.default_rng(5)
@@ -537,13 +670,18 @@ def test_sgd_step_matches_sklearn_formula(nesterov, dtype, rtol):
     for step in range(5):
         grads = rng.normal(size=n).astype(dtype)
         sgd_step(params, grads, velocity, 6, 0.05, 0.9, nesterov, 0.0)
-        expected, expected_velocity = ref.sgd_update(expected, grads.astype(np.float64),
-                                                     expected_velocity, 0.05, 0.9, nesterov)
+        expected, expected_velocity = ref.sgd_update(
+            expected, grads.astype(np.float64), expected_velocity, 0.05, 0.9, nesterov
+        )
         assert_allclose(params, expected, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {step}")
-        assert_allclose(velocity, expected_velocity, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {step}")
+        assert_allclose(
+            velocity, expected_velocity, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {step}"
+        )
 
 
-@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-5)], ids=["float64", "float32"])
+@pytest.mark.parametrize(
+    "dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-5)], ids=["float64", "float32"]
+)
 def test_adam_step_matches_sklearn_formula(dtype, rtol):
     rng = np.random.default_rng(6)
     n = 11
@@ -554,8 +692,9 @@ def test_adam_step_matches_sklearn_formula(dtype, rtol):
     for t in range(1, 6):
         grads = rng.normal(size=n).astype(dtype)
         adam_step(params, grads, first, second, 6, t, hyper, 0.0)
-        expected, ms, vs = ref.adam_update(expected, grads.astype(np.float64), ms, vs, t,
-                                           0.01, 0.8, 0.99, 1e-7)
+        expected, ms, vs = ref.adam_update(
+            expected, grads.astype(np.float64), ms, vs, t, 0.01, 0.8, 0.99, 1e-7
+        )
         assert_allclose(params, expected, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {t}")
         assert_allclose(first, ms, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {t}")
         assert_allclose(second, vs, rtol=rtol, atol=rtol * 1e-2, err_msg=f"step {t}")
@@ -574,11 +713,16 @@ def test_sgd_step_l1_matches_documented_rule(nesterov):
     params[n_coefs : n_coefs + 3] = 0.0  # intercepts at 0
     velocity = rng.normal(0.0, 0.05, size=n)
     grads = rng.normal(0.0, 0.4, size=n)
-    expected, expected_velocity = ref.sgd_l1_update(params, grads, velocity, n_coefs, learning_rate,
-                                                    momentum, nesterov, l1_penalty)
-    plain, plain_velocity = ref.sgd_update(params, grads, velocity, learning_rate, momentum, nesterov)
+    expected, expected_velocity = ref.sgd_l1_update(
+        params, grads, velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty
+    )
+    plain, plain_velocity = ref.sgd_update(
+        params, grads, velocity, learning_rate, momentum, nesterov
+    )
     new_params, new_velocity = params.copy(), velocity.copy()
-    sgd_step(new_params, grads, new_velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty)
+    sgd_step(
+        new_params, grads, new_velocity, n_coefs, learning_rate, momentum, nesterov, l1_penalty
+    )
 
     is_weight = np.arange(n) < n_coefs
     zeroed = is_weight & (expected == 0.0)
@@ -614,11 +758,17 @@ def test_sgd_step_l1_without_momentum_is_soft_threshold_clipped_at_zero():
     inside = is_weight & same_side & (np.abs(data_step) <= threshold)
     shrunk = is_weight & same_side & (np.abs(data_step) > threshold)
     crossed = is_weight & ~same_side
-    assert inside[[0, 1]].all() and min(inside.sum(), shrunk.sum(), crossed.sum()) >= 5, "weak test data"
+    assert inside[[0, 1]].all() and min(inside.sum(), shrunk.sum(), crossed.sum()) >= 5, (
+        "weak test data"
+    )
     assert np.all(new_params[inside] == 0.0) and np.all(new_velocity[inside] == 0.0)
     assert np.all(new_params[crossed] == 0.0) and np.all(new_velocity[crossed] == 0.0)
-    assert_allclose(new_params[shrunk], data_step[shrunk] - np.sign(params[shrunk]) * threshold,
-                    rtol=1e-14, atol=1e-16)
+    assert_allclose(
+        new_params[shrunk],
+        data_step[shrunk] - np.sign(params[shrunk]) * threshold,
+        rtol=1e-14,
+        atol=1e-16,
+    )
     assert_allclose(new_params[~is_weight], data_step[~is_weight], rtol=1e-14, atol=1e-16)
 
 
@@ -666,7 +816,9 @@ def test_adam_step_l1_uses_pseudo_gradient_away_from_zero():
     first, second = np.zeros(n), np.zeros(n)
     pseudo = grads.copy()
     pseudo[:n_coefs] += l1_penalty * np.sign(params[:n_coefs])
-    expected, ms, vs = ref.adam_update(params, pseudo, np.zeros(n), np.zeros(n), 1, 1e-3, 0.9, 0.999, 1e-8)
+    expected, ms, vs = ref.adam_update(
+        params, pseudo, np.zeros(n), np.zeros(n), 1, 1e-3, 0.9, 0.999, 1e-8
+    )
     adam_step(params, grads, first, second, n_coefs, 1, hyper, l1_penalty)
     assert_allclose(params, expected, rtol=1e-13)
     assert_allclose(first, ms, rtol=1e-13)
@@ -692,7 +844,7 @@ def test_adam_step_l1_keeps_zero_weight_at_zero():
 
 
 def test_adam_step_l1_crossing_zero_lands_on_zero():
-    n, n_coefs, l1_penalty = 5, 3, 0.1
+    n_coefs, l1_penalty = 3, 0.1
     hyper = make_hyper(learning_rate=0.1)
     # A positive and a negative weight whose plain step overshoots zero, an
     # intercept whose step crosses zero, and a zero weight whose
@@ -730,7 +882,7 @@ def test_reference_group_step_is_the_minimiser():
         penalty = rng.uniform(0.5, 30.0)
         u = ref.group_proximal_step(row, metric, penalty)
 
-        def objective(v):
+        def objective(v, metric=metric, row=row, penalty=penalty):
             return 0.5 * np.sum(metric * (v - row) ** 2) + penalty * np.linalg.norm(v)
 
         if np.all(u == 0):
@@ -769,8 +921,9 @@ def group_step(params, grads, state, layer_units, solver, nesterov, adam_t, hype
     params, state = params.copy(), state.copy()
     adam_steps = np.array([adam_t - 1], dtype=np.int64)
     config = make_config("relu", "squared_error", solver, nesterov)
-    k.optimizer_step(params, grads.astype(params.dtype), state, layer_units, 1.0, adam_steps,
-                     config, hyper)
+    k.optimizer_step(
+        params, grads.astype(params.dtype), state, layer_units, 1.0, adam_steps, config, hyper
+    )
     return params, state
 
 
@@ -781,16 +934,18 @@ GROUP_SOLVERS = [
 ]
 
 
-@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)],
-                         ids=["float64", "float32"])
+@pytest.mark.parametrize(
+    "dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)], ids=["float64", "float32"]
+)
 @pytest.mark.parametrize("solver, nesterov", GROUP_SOLVERS)
 def test_group_step_matches_reference(solver, nesterov, dtype, rtol):
     """Five steps: rows that start at zero, rows the step sets to zero, rows
     it shrinks, and L2 and the intercepts untouched by the group lasso."""
     layer_units, rows, params, state, rng = group_problem(81, dtype)
     penalty = 0.6 if solver == "sgd" else 0.35
-    hyper = make_hyper(learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7,
-                       group_l1=penalty)
+    hyper = make_hyper(
+        learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7, group_l1=penalty
+    )
     expected = params.astype(np.float64)
     velocity, ms, vs = (s.astype(np.float64) for s in (state[0], state[0], state[1]))
     seen = {"set to zero": 0, "shrunk": 0}
@@ -799,14 +954,31 @@ def test_group_step_matches_reference(solver, nesterov, dtype, rtol):
         before = [np.any(params[r] != 0) for r in rows]
         params, state = group_step(params, grads, state, layer_units, solver, nesterov, t, hyper)
         if solver == "adam":
-            expected, ms, vs = ref.adam_group_update(expected, grads.astype(dtype).astype(float),
-                                                     ms, vs, t, layer_units, 0.05, 0.85, 0.99, 1e-7,
-                                                     penalty)
+            expected, ms, vs = ref.adam_group_update(
+                expected,
+                grads.astype(dtype).astype(float),
+                ms,
+                vs,
+                t,
+                layer_units,
+                0.05,
+                0.85,
+                0.99,
+                1e-7,
+                penalty,
+            )
             expected_state = np.stack([ms, vs])
         else:
-            expected, velocity = ref.sgd_group_update(expected, grads.astype(dtype).astype(float),
-                                                      velocity, layer_units, 0.05, 0.8, nesterov,
-                                                      penalty)
+            expected, velocity = ref.sgd_group_update(
+                expected,
+                grads.astype(dtype).astype(float),
+                velocity,
+                layer_units,
+                0.05,
+                0.8,
+                nesterov,
+                penalty,
+            )
             expected_state = np.stack([velocity, state[1].astype(float)])
         for r, was_nonzero in zip(rows, before, strict=True):
             if np.all(expected[r] == 0):
@@ -828,8 +1000,9 @@ def test_group_step_comes_after_the_l1_step(nesterov):
     hyper = make_hyper(learning_rate=0.05, momentum=0.8, l1=0.3, group_l1=0.2)
     got, got_state = group_step(params, grads, state, layer_units, "sgd", nesterov, 1, hyper)
     n_coefs = ref.n_coefficients(layer_units)
-    expected, velocity = ref.sgd_l1_update(params, grads, state[0], n_coefs, 0.05, 0.8, nesterov,
-                                           0.3)
+    expected, velocity = ref.sgd_l1_update(
+        params, grads, state[0], n_coefs, 0.05, 0.8, nesterov, 0.3
+    )
     metric = np.full(layer_units[1], (1 - 0.8) / 0.05)
     for r in rows:
         expected[r] = ref.group_proximal_step(expected[r], metric, 0.2)
@@ -844,10 +1017,14 @@ def test_group_step_comes_after_the_l1_step(nesterov):
 
 
 @pytest.mark.parametrize("solver, nesterov", GROUP_SOLVERS)
-@pytest.mark.parametrize("ratio, stays", [(0.9, True), (1.1, False)],
-                         ids=["gradient-below-penalty", "gradient-above-penalty"])
-def test_zero_row_stays_zero_while_its_gradient_is_below_the_penalty(solver, nesterov, ratio,
-                                                                     stays):
+@pytest.mark.parametrize(
+    "ratio, stays",
+    [(0.9, True), (1.1, False)],
+    ids=["gradient-below-penalty", "gradient-above-penalty"],
+)
+def test_zero_row_stays_zero_while_its_gradient_is_below_the_penalty(
+    solver, nesterov, ratio, stays
+):
     """A zero row under a steady data gradient g: at zero for 400 steps if
     ||g|| = 0.9 x the penalty; off zero within them if ||g|| = 1.1 x."""
     layer_units = units_array(3, 4, 1)
@@ -871,8 +1048,11 @@ def test_zero_row_stays_zero_while_its_gradient_is_below_the_penalty(solver, nes
 
 def test_group_penalty_matches_reference():
     layer_units, _, params, _, _ = group_problem(84, np.float64)
-    assert_allclose(k.group_penalty(params, layer_units, 0.7),
-                    ref.group_penalty(params, layer_units, 0.7), rtol=1e-13)
+    assert_allclose(
+        k.group_penalty(params, layer_units, 0.7),
+        ref.group_penalty(params, layer_units, 0.7),
+        rtol=1e-13,
+    )
 
 
 def test_tiny_group_lasso_step_follows_finite_differences_of_the_penalised_objective():
@@ -888,13 +1068,48 @@ def test_tiny_group_lasso_step_follows_finite_differences_of_the_penalised_objec
     state = np.zeros((2, params.shape[0]))
 
     def objective(p):
-        return kernel_epoch(X, Y, w, order, p, state, 0, layer_units, "tanh", "binary_log", "sgd",
-                            False, batch_size, hyper)[3] / batch_size
+        return (
+            kernel_epoch(
+                X,
+                Y,
+                w,
+                order,
+                p,
+                state,
+                0,
+                layer_units,
+                "tanh",
+                "binary_log",
+                "sgd",
+                False,
+                batch_size,
+                hyper,
+            )[3]
+            / batch_size
+        )
 
-    stepped = kernel_epoch(X, Y, w, order, params, state, 0, layer_units, "tanh", "binary_log",
-                           "sgd", False, batch_size, hyper)[0]
-    assert_gradient_close((params - stepped) / 1e-7, central_differences(objective, params),
-                          max_tol=1e-5, mean_tol=1e-6)
+    stepped = kernel_epoch(
+        X,
+        Y,
+        w,
+        order,
+        params,
+        state,
+        0,
+        layer_units,
+        "tanh",
+        "binary_log",
+        "sgd",
+        False,
+        batch_size,
+        hyper,
+    )[0]
+    assert_gradient_close(
+        (params - stepped) / 1e-7,
+        central_differences(objective, params),
+        max_tol=1e-5,
+        mean_tol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("solver, nesterov", GROUP_SOLVERS)
@@ -902,12 +1117,21 @@ def test_run_epoch_with_group_lasso_matches_reference(solver, nesterov):
     """Three minibatches: loss (group term included) and steps."""
     layer_units, X, Y, w, order, params, state = epoch_problem(86, "log", 3, n_rows=9)
     params[ref.first_layer_rows(layer_units)[1]] = 0.0
-    hyper = make_hyper(learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7,
-                       l2=0.1, group_l1=0.9)
-    got = kernel_epoch(X, Y, w, order, params, state, 2, layer_units, "relu", "log", solver,
-                       nesterov, 3, hyper)
-    expected = reference_epoch(X, Y, w, order, params, state, 2, layer_units, "relu", "log", solver,
-                               nesterov, 3, hyper)
+    hyper = make_hyper(
+        learning_rate=0.05,
+        momentum=0.8,
+        beta_1=0.85,
+        beta_2=0.99,
+        epsilon=1e-7,
+        l2=0.1,
+        group_l1=0.9,
+    )
+    got = kernel_epoch(
+        X, Y, w, order, params, state, 2, layer_units, "relu", "log", solver, nesterov, 3, hyper
+    )
+    expected = reference_epoch(
+        X, Y, w, order, params, state, 2, layer_units, "relu", "log", solver, nesterov, 3, hyper
+    )
     zero_rows = sum(np.all(got[0][r] == 0) for r in ref.first_layer_rows(layer_units))
     assert zero_rows >= 1
     assert_allclose(got[0], expected[0], rtol=1e-11, atol=1e-13, err_msg="params")
@@ -920,8 +1144,9 @@ def test_run_epoch_with_group_lasso_matches_reference(solver, nesterov):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-6)],
-                         ids=["float64", "float32"])
+@pytest.mark.parametrize(
+    "dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-6)], ids=["float64", "float32"]
+)
 def test_bound_unit_norms_matches_reference(dtype, rtol):
     """Columns over, exactly at and under the bound, in every layer (the
     output layer's too); intercepts are never touched."""
@@ -939,8 +1164,9 @@ def test_bound_unit_norms_matches_reference(dtype, rtol):
     assert sum(int(np.sum(n < max_norm)) for n in norms) >= 2, "weak test data"
     got = params.copy()
     k.bound_unit_norms(got, layer_units, max_norm)
-    assert_allclose(got, ref.max_norm_projection(params, layer_units, max_norm), rtol=rtol,
-                    atol=rtol * 1e-2)
+    assert_allclose(
+        got, ref.max_norm_projection(params, layer_units, max_norm), rtol=rtol, atol=rtol * 1e-2
+    )
     for W in ref.unpack(got, layer_units)[0]:
         assert np.linalg.norm(W, axis=0).max() <= max_norm * (1 + 4 * np.finfo(dtype).eps)
     n_coefs = ref.n_coefficients(layer_units)
@@ -951,13 +1177,16 @@ def test_bound_unit_norms_matches_reference(dtype, rtol):
 def test_max_norm_comes_after_the_step_and_the_group_step(solver, nesterov):
     layer_units, _, params, state, rng = group_problem(88, np.float64)
     grads = rng.normal(0.0, 0.5, size=params.shape[0])
-    hyper = make_hyper(learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7,
-                       group_l1=0.3)
-    unbounded, unbounded_state = group_step(params, grads, state, layer_units, solver, nesterov, 1,
-                                            hyper)
+    hyper = make_hyper(
+        learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7, group_l1=0.3
+    )
+    unbounded, unbounded_state = group_step(
+        params, grads, state, layer_units, solver, nesterov, 1, hyper
+    )
     hyper[k.HYP_MAX_NORM] = 0.4
-    bounded, bounded_state = group_step(params, grads, state, layer_units, solver, nesterov, 1,
-                                        hyper)
+    bounded, bounded_state = group_step(
+        params, grads, state, layer_units, solver, nesterov, 1, hyper
+    )
     expected = ref.max_norm_projection(unbounded, layer_units, 0.4)
     assert not np.allclose(expected, unbounded), "weak test data: nothing projected"
     assert_allclose(bounded, expected, rtol=1e-13, atol=1e-15)
@@ -1034,8 +1263,23 @@ def test_input_dropout_gradient_with_a_fixed_mask_matches_finite_differences():
     state = np.zeros((2, params.shape[0]))
 
     def epoch(p):
-        return kernel_epoch(X, Y, w, order, p, state, 0, layer_units, "tanh", "binary_log", "sgd",
-                            False, batch_size, hyper, seed=93)
+        return kernel_epoch(
+            X,
+            Y,
+            w,
+            order,
+            p,
+            state,
+            0,
+            layer_units,
+            "tanh",
+            "binary_log",
+            "sgd",
+            False,
+            batch_size,
+            hyper,
+            seed=93,
+        )
 
     stepped, loss_sum = epoch(params)[0], epoch(params)[3]
     numeric = central_differences(lambda p: epoch(p)[3] / batch_size, params)
@@ -1044,16 +1288,23 @@ def test_input_dropout_gradient_with_a_fixed_mask_matches_finite_differences():
     assert 0 < np.sum(mask == 0) < mask.size, "weak test data"
     # run_epoch's rows come in ``order``; the mask follows the minibatch's rows.
     masked = X[order] * mask
-    expected = ref.gradient(masked, Y[order], w[order], params, layer_units, "tanh", "binary_log",
-                            l2=0.2)
+    expected = ref.gradient(
+        masked, Y[order], w[order], params, layer_units, "tanh", "binary_log", l2=0.2
+    )
     assert_gradient_close(numeric, expected, max_tol=1e-6, mean_tol=1e-7)
-    assert_allclose(loss_sum / batch_size,
-                    ref.total_loss(masked, Y[order], w[order], params, layer_units, "tanh",
-                                   "binary_log", l2=0.2), rtol=1e-12)
+    assert_allclose(
+        loss_sum / batch_size,
+        ref.total_loss(
+            masked, Y[order], w[order], params, layer_units, "tanh", "binary_log", l2=0.2
+        ),
+        rtol=1e-12,
+    )
 
 
-@pytest.mark.parametrize("solver, nesterov", [pytest.param("sgd", True, id="sgd-nesterov"),
-                                              pytest.param("adam", False, id="adam")])
+@pytest.mark.parametrize(
+    "solver, nesterov",
+    [pytest.param("sgd", True, id="sgd-nesterov"), pytest.param("adam", False, id="adam")],
+)
 def test_run_epoch_input_dropout_sparse_equals_dense(solver, nesterov):
     """Input and hidden dropout together, three minibatches: sparse and dense
     input train alike, and the generator ends in the same state."""
@@ -1075,9 +1326,22 @@ def test_run_epoch_input_dropout_sparse_equals_dense(solver, nesterov):
         room = k.largest_batch_storage(data.indptr, 3) if name == "sparse" else 0
         gathered = 0 if name == "sparse" else 6
         work = np.full(k.workspace_size(layer_units, 3, gathered, room), np.nan)
-        loss = k.run_epoch(*k.kernel_input(data), k.read_only_view(Y), k.read_only_view(w), order,
-                           p, np.empty_like(p), s, work, layer_units, config, hyper, dropout,
-                           np.zeros(1, dtype=np.int64), rng_state)
+        loss = k.run_epoch(
+            *k.kernel_input(data),
+            k.read_only_view(Y),
+            k.read_only_view(w),
+            order,
+            p,
+            np.empty_like(p),
+            s,
+            work,
+            layer_units,
+            config,
+            hyper,
+            dropout,
+            np.zeros(1, dtype=np.int64),
+            rng_state,
+        )
         results[name] = (p, s, rng_state[0], loss)
     assert_allclose(results["sparse"][0], results["dense"][0], rtol=1e-12, atol=1e-14)
     assert_allclose(results["sparse"][1], results["dense"][1], rtol=1e-12, atol=1e-14)
@@ -1090,8 +1354,22 @@ def test_run_epoch_input_dropout_sparse_equals_dense(solver, nesterov):
 # --------------------------------------------------------------------------
 
 
-def reference_epoch(X, Y, w, order, params, state, adam_t, layer_units, activation, loss, solver,
-                    nesterov, batch_size, hyper):
+def reference_epoch(
+    X,
+    Y,
+    w,
+    order,
+    params,
+    state,
+    adam_t,
+    layer_units,
+    activation,
+    loss,
+    solver,
+    nesterov,
+    batch_size,
+    hyper,
+):
     """Minibatches in ``order``: reference loss and gradient, then the
     scikit-learn optimizer formula, and the group-lasso step if
     ``hyper[HYP_GROUP_L1] > 0``. L1 must be 0 (it only enters the loss)."""
@@ -1105,25 +1383,53 @@ def reference_epoch(X, Y, w, order, params, state, adam_t, layer_units, activati
         w_sum = w[rows].sum()
         if w_sum <= 0:
             continue
-        loss_sum += (ref.total_loss(X[rows], Y[rows], w[rows], params, layer_units, activation, loss,
-                                    l2, l1)
-                     + ref.group_penalty(params, layer_units, group_l1) / w_sum) * len(rows)
+        loss_sum += (
+            ref.total_loss(X[rows], Y[rows], w[rows], params, layer_units, activation, loss, l2, l1)
+            + ref.group_penalty(params, layer_units, group_l1) / w_sum
+        ) * len(rows)
         g = ref.gradient(X[rows], Y[rows], w[rows], params, layer_units, activation, loss, l2)
         if solver == "adam":
             adam_t += 1
             params, ms, vs = ref.adam_group_update(
-                params, g, ms, vs, adam_t, layer_units, rate, hyper[k.HYP_BETA_1],
-                hyper[k.HYP_BETA_2], hyper[k.HYP_EPSILON], group_l1 / w_sum)
+                params,
+                g,
+                ms,
+                vs,
+                adam_t,
+                layer_units,
+                rate,
+                hyper[k.HYP_BETA_1],
+                hyper[k.HYP_BETA_2],
+                hyper[k.HYP_EPSILON],
+                group_l1 / w_sum,
+            )
         else:
-            params, velocity = ref.sgd_group_update(params, g, velocity, layer_units, rate,
-                                                    momentum, nesterov, group_l1 / w_sum)
+            params, velocity = ref.sgd_group_update(
+                params, g, velocity, layer_units, rate, momentum, nesterov, group_l1 / w_sum
+            )
     if solver == "adam":
         return params, np.stack([ms, vs]), adam_t, loss_sum
     return params, np.stack([velocity, state[1]]), adam_t, loss_sum
 
 
-def kernel_epoch(X, Y, w, order, params, state, adam_t, layer_units, activation, loss, solver,
-                 nesterov, batch_size, hyper, dropout=None, seed=0):
+def kernel_epoch(
+    X,
+    Y,
+    w,
+    order,
+    params,
+    state,
+    adam_t,
+    layer_units,
+    activation,
+    loss,
+    solver,
+    nesterov,
+    batch_size,
+    hyper,
+    dropout=None,
+    seed=0,
+):
     params, state = params.copy(), state.copy()
     adam_steps = np.array([adam_t], dtype=np.int64)
     config = make_config(activation, loss, solver, nesterov, batch_size)
@@ -1131,8 +1437,22 @@ def kernel_epoch(X, Y, w, order, params, state, adam_t, layer_units, activation,
         dropout = no_dropout(layer_units)
     work = np.full(k.workspace_size(layer_units, batch_size, layer_units[0]), np.nan)
     grads = np.empty_like(params)
-    loss_sum = k.run_epoch(*k.kernel_input(X), k.read_only_view(Y), k.read_only_view(w), order, params, grads, state, work, layer_units, config, hyper,
-                           dropout, adam_steps, seed_state(seed))
+    loss_sum = k.run_epoch(
+        *k.kernel_input(X),
+        k.read_only_view(Y),
+        k.read_only_view(w),
+        order,
+        params,
+        grads,
+        state,
+        work,
+        layer_units,
+        config,
+        hyper,
+        dropout,
+        adam_steps,
+        seed_state(seed),
+    )
     return params, state, int(adam_steps[0]), loss_sum
 
 
@@ -1157,22 +1477,55 @@ def epoch_problem(seed, loss, n_outputs, n_rows=7):
     order = rng.permutation(n_rows).astype(np.int64)
     params = rng.normal(0.0, 0.7, size=ref.n_parameters(layer_units))
     # Non-zero optimizer state, as mid-training: velocity / moments.
-    state = np.stack([rng.normal(0.0, 0.05, params.shape[0]),
-                      rng.uniform(0.01, 0.1, params.shape[0])])
+    state = np.stack(
+        [rng.normal(0.0, 0.05, params.shape[0]), rng.uniform(0.01, 0.1, params.shape[0])]
+    )
     return layer_units, X, Y, w, order, params, state
 
 
 @pytest.mark.parametrize("solver, nesterov", SOLVERS)
 @pytest.mark.parametrize("loss, n_outputs", EPOCH_LOSS_CASES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_run_epoch_one_minibatch_equals_gradient_plus_one_step(activation, loss, n_outputs, solver, nesterov):
+def test_run_epoch_one_minibatch_equals_gradient_plus_one_step(
+    activation, loss, n_outputs, solver, nesterov
+):
     layer_units, X, Y, w, order, params, state = epoch_problem(50, loss, n_outputs)
-    hyper = make_hyper(learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7, l2=0.1)
+    hyper = make_hyper(
+        learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7, l2=0.1
+    )
     batch_size = X.shape[0]
-    got = kernel_epoch(X, Y, w, order, params, state, 3, layer_units, activation, loss, solver,
-                       nesterov, batch_size, hyper)
-    expected = reference_epoch(X, Y, w, order, params, state, 3, layer_units, activation, loss, solver,
-                               nesterov, batch_size, hyper)
+    got = kernel_epoch(
+        X,
+        Y,
+        w,
+        order,
+        params,
+        state,
+        3,
+        layer_units,
+        activation,
+        loss,
+        solver,
+        nesterov,
+        batch_size,
+        hyper,
+    )
+    expected = reference_epoch(
+        X,
+        Y,
+        w,
+        order,
+        params,
+        state,
+        3,
+        layer_units,
+        activation,
+        loss,
+        solver,
+        nesterov,
+        batch_size,
+        hyper,
+    )
     assert_allclose(got[0], expected[0], rtol=1e-11, atol=1e-13, err_msg="params")
     assert_allclose(got[1], expected[1], rtol=1e-11, atol=1e-13, err_msg="optimizer state")
     assert got[2] == expected[2] == (4 if solver == "adam" else 3)
@@ -1185,10 +1538,15 @@ def test_run_epoch_one_minibatch_equals_gradient_plus_one_step(activation, loss,
 def test_run_epoch_several_minibatches(loss, n_outputs, solver, nesterov):
     # 7 rows in batches of 3: 3 + 3 + 1, the last one short.
     layer_units, X, Y, w, order, params, state = epoch_problem(51, loss, n_outputs)
-    hyper = make_hyper(learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7, l2=0.1)
-    got = kernel_epoch(X, Y, w, order, params, state, 0, layer_units, "tanh", loss, solver, nesterov, 3, hyper)
-    expected = reference_epoch(X, Y, w, order, params, state, 0, layer_units, "tanh", loss, solver,
-                               nesterov, 3, hyper)
+    hyper = make_hyper(
+        learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7, l2=0.1
+    )
+    got = kernel_epoch(
+        X, Y, w, order, params, state, 0, layer_units, "tanh", loss, solver, nesterov, 3, hyper
+    )
+    expected = reference_epoch(
+        X, Y, w, order, params, state, 0, layer_units, "tanh", loss, solver, nesterov, 3, hyper
+    )
     assert_allclose(got[0], expected[0], rtol=1e-11, atol=1e-13, err_msg="params")
     assert_allclose(got[1], expected[1], rtol=1e-11, atol=1e-13, err_msg="optimizer state")
     assert got[2] == expected[2] == (3 if solver == "adam" else 0)
@@ -1201,8 +1559,9 @@ def test_run_epoch_loss_sum_includes_l1_and_l2(loss, n_outputs):
     # loss (data + l2 + l1 penalties over the batch weight) times the rows.
     layer_units, X, Y, w, order, params, state = epoch_problem(52, loss, n_outputs)
     hyper = make_hyper(learning_rate=0.05, l2=0.1, l1=0.3)
-    _, _, _, loss_sum = kernel_epoch(X, Y, w, order, params, state, 0, layer_units, "relu", loss,
-                                     "sgd", True, X.shape[0], hyper)
+    _, _, _, loss_sum = kernel_epoch(
+        X, Y, w, order, params, state, 0, layer_units, "relu", loss, "sgd", True, X.shape[0], hyper
+    )
     expected = ref.total_loss(X, Y, w, params, layer_units, "relu", loss, 0.1, 0.3) * X.shape[0]
     assert_allclose(loss_sum, expected, rtol=1e-12)
 
@@ -1212,10 +1571,38 @@ def test_run_epoch_skips_zero_weight_minibatch():
     layer_units, X, Y, w, order, params, state = epoch_problem(53, "squared_error", 1, n_rows=6)
     w[order[3:]] = 0.0
     hyper = make_hyper(learning_rate=0.05, l2=0.1)
-    one = kernel_epoch(X, Y, w, order, params, state, 0, layer_units, "tanh", "squared_error",
-                       "adam", False, 3, hyper)
-    first_half = kernel_epoch(X, Y, w, order[:3], params, state, 0, layer_units, "tanh",
-                              "squared_error", "adam", False, 3, hyper)
+    one = kernel_epoch(
+        X,
+        Y,
+        w,
+        order,
+        params,
+        state,
+        0,
+        layer_units,
+        "tanh",
+        "squared_error",
+        "adam",
+        False,
+        3,
+        hyper,
+    )
+    first_half = kernel_epoch(
+        X,
+        Y,
+        w,
+        order[:3],
+        params,
+        state,
+        0,
+        layer_units,
+        "tanh",
+        "squared_error",
+        "adam",
+        False,
+        3,
+        hyper,
+    )
     assert one[2] == 1
     assert_array_equal(one[0], first_half[0])
     assert one[3] == first_half[3]
@@ -1226,21 +1613,61 @@ def test_run_epoch_compact_targets_equal_full_ones(solver, nesterov):
     # Class indices in one column and an empty sample_weight (unit weights)
     # train exactly as one-hot rows and an array of ones.
     layer_units, X, Y, _, order, params, state = epoch_problem(54, "log", 3, n_rows=8)
-    hyper = make_hyper(learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7, l2=0.1)
+    hyper = make_hyper(
+        learning_rate=0.05, momentum=0.8, beta_1=0.85, beta_2=0.99, epsilon=1e-7, l2=0.1
+    )
     classes = np.argmax(Y, axis=1).astype(np.float64).reshape(-1, 1)
-    full = kernel_epoch(X, Y, np.ones(8), order, params, state, 0, layer_units, "relu", "log", solver,
-                        nesterov, 3, hyper)
-    compact = kernel_epoch(X, classes, np.empty(0), order, params, state, 0, layer_units, "relu", "log",
-                           solver, nesterov, 3, hyper)
-    for a, b in zip(full, compact):
+    full = kernel_epoch(
+        X,
+        Y,
+        np.ones(8),
+        order,
+        params,
+        state,
+        0,
+        layer_units,
+        "relu",
+        "log",
+        solver,
+        nesterov,
+        3,
+        hyper,
+    )
+    compact = kernel_epoch(
+        X,
+        classes,
+        np.empty(0),
+        order,
+        params,
+        state,
+        0,
+        layer_units,
+        "relu",
+        "log",
+        solver,
+        nesterov,
+        3,
+        hyper,
+    )
+    for a, b in zip(full, compact, strict=True):
         assert_array_equal(a, b)
     config = make_config("relu", "log", batch_size=3)
     work = np.empty(k.workspace_size(layer_units, 3, layer_units[0]))
     gradients = []
     for targets, weights in ((Y, np.ones(8)), (classes, np.empty(0))):
         grads = np.empty_like(params)
-        loss = k.loss_and_gradient(*k.kernel_input(X), k.read_only_view(targets), k.read_only_view(weights),
-                                   params, grads, np.empty_like(params), work, layer_units, config, hyper)
+        loss = k.loss_and_gradient(
+            *k.kernel_input(X),
+            k.read_only_view(targets),
+            k.read_only_view(weights),
+            params,
+            grads,
+            np.empty_like(params),
+            work,
+            layer_units,
+            config,
+            hyper,
+        )
         gradients.append((loss, grads))
     assert gradients[0][0] == gradients[1][0]
     assert_array_equal(gradients[0][1], gradients[1][1])
@@ -1258,19 +1685,38 @@ def dropout_run(seed, dropout, training=True, n_rows=100, activation="tanh"):
     X = rng.normal(size=(n_rows, 3))
     params = rng.normal(0.0, 0.5, size=ref.n_parameters(layer_units))
     activations = np.full(n_rows * n_units(layer_units), np.nan)
-    keep_mask = np.full(n_rows * 1050, 7, dtype=np.uint8) if training else np.empty(0, dtype=np.uint8)
+    keep_mask = (
+        np.full(n_rows * 1050, 7, dtype=np.uint8) if training else np.empty(0, dtype=np.uint8)
+    )
     rng_state = seed_state(seed)
-    k.forward(*dense_input(X), params, layer_units, make_config(activation, "squared_error"), dropout, rng_state,
-              activations, keep_mask)
+    k.forward(
+        *dense_input(X),
+        params,
+        layer_units,
+        make_config(activation, "squared_error"),
+        dropout,
+        rng_state,
+        activations,
+        keep_mask,
+    )
     return layer_units, X, params, activations, keep_mask, rng_state
 
 
 def backward_slope(layer_units, activations, keep_mask, dropout, layer, n_rows, activation="tanh"):
     """What backward multiplies a hidden layer's delta by."""
     slope = np.ones((n_rows, layer_units[layer + 1]))
-    mask = block(keep_mask, layer_units, layer, n_rows) if keep_mask.size else np.empty((0, 0), np.uint8)
-    k.multiply_by_slope(slope, block(activations, layer_units, layer, n_rows), mask,
-                        k.ACTIVATION_CODES[activation], dropout[layer] if keep_mask.size else 0.0)
+    mask = (
+        block(keep_mask, layer_units, layer, n_rows)
+        if keep_mask.size
+        else np.empty((0, 0), np.uint8)
+    )
+    k.multiply_by_slope(
+        slope,
+        block(activations, layer_units, layer, n_rows),
+        mask,
+        k.ACTIVATION_CODES[activation],
+        dropout[layer] if keep_mask.size else 0.0,
+    )
     return slope
 
 
@@ -1299,7 +1745,9 @@ def test_dropout_drops_about_half_and_scales_kept_units_by_two():
     second = block(dropped, layer_units, 1, n_rows)
     assert np.all(second != 0.0)
     assert np.all(block(keep_mask, layer_units, 1, n_rows) == 7)
-    assert_array_equal(backward_slope(layer_units, dropped, keep_mask, dropout, 1, n_rows), 1.0 - second * second)
+    assert_array_equal(
+        backward_slope(layer_units, dropped, keep_mask, dropout, 1, n_rows), 1.0 - second * second
+    )
 
 
 def test_dropout_mask_is_reproducible_from_seed():
@@ -1319,7 +1767,9 @@ def test_dropout_off_in_prediction_and_rng_untouched():
     assert state[0] == 64
     _, outputs = ref.forward(X, params, layer_units, "tanh", "squared_error")
     for layer in range(3):
-        assert_allclose(block(acts, layer_units, layer, X.shape[0]), outputs[layer], rtol=1e-12, atol=1e-14)
+        assert_allclose(
+            block(acts, layer_units, layer, X.shape[0]), outputs[layer], rtol=1e-12, atol=1e-14
+        )
     # Training with all rates 0 does not draw either.
     _, _, _, _, _, state = dropout_run(65, np.array([0.0, 0.0]))
     assert state[0] == 65
@@ -1327,7 +1777,9 @@ def test_dropout_off_in_prediction_and_rng_untouched():
 
 def test_predict_output_never_drops():
     layer_units, X, params, acts, _, _ = dropout_run(66, np.array([0.5, 0.5]))
-    output = k.predict_output(*k.kernel_input(X), params, layer_units, make_config("tanh", "squared_error"), 7)
+    output = k.predict_output(
+        *k.kernel_input(X), params, layer_units, make_config("tanh", "squared_error"), 7
+    )
     _, outputs = ref.forward(X, params, layer_units, "tanh", "squared_error")
     assert_allclose(output, outputs[-1], rtol=1e-12, atol=1e-14)
     # ...while the training pass on the same rows did drop.
@@ -1376,7 +1828,11 @@ def test_py_func_matches_compiled_forward(activation, loss, n_outputs):
     size = 6 * n_units(layer_units)
     results = []
     for fn in (k.forward, getattr(k.forward, "py_func", k.forward)):
-        acts, ders, state = np.full(size, np.nan), keep_mask_buffer(layer_units, 6, dropout), seed_state(81)
+        acts, ders, state = (
+            np.full(size, np.nan),
+            keep_mask_buffer(layer_units, 6, dropout),
+            seed_state(81),
+        )
         fn(*dense_input(X), params, layer_units, config, dropout, state, acts, ders)
         results.append((acts, ders, state))
     (a1, d1, s1), (a2, d2, s2) = results
@@ -1440,7 +1896,8 @@ _SIGNATURE_SCRIPT = textwrap.dedent(
                 extra.append(dict(l1=1e-3, group_l1=1e-3, dropout=0.2, input_dropout=0.1,
                                   max_norm=2.0, early_stopping=True, scoring="loss"))
             for kw in extra:
-                common = dict(hidden_layer_sizes=(5,), max_iter=3, solver=solver, random_state=0, **kw)
+                common = dict(hidden_layer_sizes=(5,), max_iter=3, solver=solver,
+                              random_state=0, **kw)
                 for y in (y_binary, y_multiclass, y_multilabel):
                     clf = skreg.MLPClassifier(**common).fit(X, y)
                     clf.predict(X)
@@ -1475,8 +1932,9 @@ def _start_signature_probe():
     env["NUMBA_OPT"] = "0"
     stdout = open(workdir / "stdout", "w")
     stderr = open(workdir / "stderr", "w")
-    proc = subprocess.Popen([sys.executable, "-c", _SIGNATURE_SCRIPT], cwd=repo, env=env,
-                            stdout=stdout, stderr=stderr)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SIGNATURE_SCRIPT], cwd=repo, env=env, stdout=stdout, stderr=stderr
+    )
     stdout.close()
     stderr.close()
     return proc, workdir

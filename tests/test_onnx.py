@@ -15,30 +15,38 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skreg.onnx  # registers the converters
 from skreg import MLPClassifier, MLPRegressor
 
 onnxruntime.set_default_logger_severity(3)
 
-X, Y_MULTICLASS = make_classification(n_samples=160, n_features=6, n_informative=4,
-                                      n_redundant=0, n_classes=3, random_state=0)
-X_REG, Y_REG = make_regression(n_samples=160, n_features=6, n_targets=2, noise=1.0,
-                               random_state=0)
+X, Y_MULTICLASS = make_classification(
+    n_samples=160, n_features=6, n_informative=4, n_redundant=0, n_classes=3, random_state=0
+)
+X_REG, Y_REG = make_regression(n_samples=160, n_features=6, n_targets=2, noise=1.0, random_state=0)
 Y_REG = Y_REG / Y_REG.std(axis=0)
 TARGETS = {
     "binary": (MLPClassifier, X, (Y_MULTICLASS == 0).astype(int)),
     "multiclass": (MLPClassifier, X, Y_MULTICLASS),
     "string-labels": (MLPClassifier, X, np.array(["ant", "bee", "cat"])[Y_MULTICLASS]),
-    "multi-label": (MLPClassifier, X, np.stack([Y_MULTICLASS == 0, Y_MULTICLASS == 2], 1)
-                    .astype(int)),
+    "multi-label": (
+        MLPClassifier,
+        X,
+        np.stack([Y_MULTICLASS == 0, Y_MULTICLASS == 2], 1).astype(int),
+    ),
     "regression": (MLPRegressor, X_REG, Y_REG[:, 0]),
     "multi-output": (MLPRegressor, X_REG, Y_REG),
     "poisson": (MLPRegressor, X_REG, np.exp(Y_REG[:, 0] / 2)),
 }
 # Trained with the regularizers: none of them changes the network that
 # predicts.
-TRAINING = dict(hidden_layer_sizes=(8, 5), l1=0.05, dropout=0.2, early_stopping=True,
-                max_iter=40, random_state=0)
+TRAINING = dict(
+    hidden_layer_sizes=(8, 5),
+    l1=0.05,
+    dropout=0.2,
+    early_stopping=True,
+    max_iter=40,
+    random_state=0,
+)
 # Largest relative deviation allowed, per ONNX computation type.
 RTOL = {np.float32: 1e-5, np.float64: 1e-10}
 
@@ -55,8 +63,9 @@ def fitted(task, activation):
 
 def onnx_outputs(model, X_input, **options):
     onx = skl2onnx.to_onnx(model, X_input[:1], **options)
-    session = onnxruntime.InferenceSession(onx.SerializeToString(),
-                                           providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     return session.run(None, {session.get_inputs()[0].name: X_input})
 
 
@@ -135,6 +144,7 @@ def test_zipmap_gives_one_dict_per_row_keyed_by_class():
 
 def test_import_skreg_does_not_load_skl2onnx():
     code = "import sys, skreg; print('skl2onnx' in sys.modules or 'onnx' in sys.modules)"
-    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True).stdout
+    printed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert printed.strip() == "False"

@@ -28,14 +28,14 @@ import warnings
 
 import numpy as np
 import pytest
+from _parity import DeviationLog, call_both, estimators, make_tasks, training_warnings
 from numpy.testing import assert_array_equal
 from sklearn import neural_network as sk_nn
 from sklearn.datasets import make_classification, make_regression
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 import skreg
-from _parity import DeviationLog, call_both, estimators, make_tasks, training_warnings
 
 _DEVIATIONS = DeviationLog()
 
@@ -75,13 +75,18 @@ SCHEDULES = {
     # tol so large that no call counts as an improvement: from the third call
     # on, every second call divides the learning rate by 5.
     "sgd-adaptive": dict(
-        solver="sgd", learning_rate="adaptive", learning_rate_init=0.05, tol=1e3,
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.05,
+        tol=1e3,
         n_iter_no_change=1,
     ),
     "adam": dict(solver="adam", learning_rate_init=0.02),
     # Adam with a stopping criterion that fires at every call: partial_fit
     # must train anyway.
-    "adam-stop-criterion": dict(solver="adam", learning_rate_init=0.02, tol=1e3, n_iter_no_change=1),
+    "adam-stop-criterion": dict(
+        solver="adam", learning_rate_init=0.02, tol=1e3, n_iter_no_change=1
+    ),
 }
 
 
@@ -91,9 +96,14 @@ SCHEDULES = {
 
 
 def _assert_parity(ours, theirs, X, label):
-    _DEVIATIONS.assert_same_model(ours, theirs, X, label,
-                                  attributes=("n_layers_", "n_outputs_", "out_activation_"),
-                                  history=("loss_curve_", "best_loss_"))
+    _DEVIATIONS.assert_same_model(
+        ours,
+        theirs,
+        X,
+        label,
+        attributes=("n_layers_", "n_outputs_", "out_activation_"),
+        history=("loss_curve_", "best_loss_"),
+    )
 
 
 def _pair(task, l2=1e-3, **params):
@@ -111,7 +121,9 @@ def _classes_kwargs(task, y, first):
 
 def _state(est):
     """A deep copy of everything a call may change."""
-    return copy.deepcopy({k: v for k, v in vars(est).items() if k.endswith("_") or k.startswith("_")})
+    return copy.deepcopy(
+        {k: v for k, v in vars(est).items() if k.endswith("_") or k.startswith("_")}
+    )
 
 
 def _assert_same_state(before, est):
@@ -128,11 +140,13 @@ def _assert_equal_values(old, new, key):
             _assert_equal_values(old[k], new[k], f"{key}[{k!r}]")
     elif isinstance(old, (list, tuple)) and old and isinstance(old[0], np.ndarray):
         assert len(old) == len(new), key
-        for a, b in zip(old, new):
+        for a, b in zip(old, new, strict=True):
             assert a.dtype == b.dtype, key
             assert_array_equal(a, b, err_msg=key)
     elif isinstance(old, (np.ndarray, list, tuple)):
-        assert_array_equal(np.asarray(new, dtype=object), np.asarray(old, dtype=object), err_msg=key)
+        assert_array_equal(
+            np.asarray(new, dtype=object), np.asarray(old, dtype=object), err_msg=key
+        )
     elif isinstance(old, float) and np.isnan(old):
         assert np.isnan(new), key
     elif hasattr(old, "__dict__") and not isinstance(old, type):
@@ -153,7 +167,7 @@ def _assert_no_partial_fit(est):
     """The AttributeError of scikit-learn's available_if, caused by the
     solver check's own message (as in scikit-learn's MLPClassifier)."""
     with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
-        est.partial_fit
+        getattr(est, "partial_fit")  # noqa: B009  (the attribute access is what is tested)
     assert str(info.value.__cause__) == (
         "partial_fit is only available for stochastic optimizers. lbfgs is not stochastic."
     )
@@ -260,7 +274,9 @@ def test_same_classes_in_another_order_are_accepted():
 def test_unseen_label_on_later_call():
     _, X, y = TASKS["multiclass"]
     seen = y < 3
-    message = "`y` has classes not in `self.classes_`. `self.classes_` has [0 1 2]. 'y' has [0 1 3]."
+    message = (
+        "`y` has classes not in `self.classes_`. `self.classes_` has [0 1 2]. 'y' has [0 1 3]."
+    )
     for Est in (skreg.MLPClassifier, sk_nn.MLPClassifier):
         est = Est(solver="sgd", hidden_layer_sizes=(5,), random_state=0)
         est.partial_fit(X[seen], y[seen], classes=[0, 1, 2])
@@ -324,8 +340,12 @@ def test_non_integer_labels(labels):
         if labels == "object":
             y = y.astype(object)
     classes = np.unique(y)
-    ours, theirs = _pair("binary" if labels == "bool" else "multiclass", solver="sgd",
-                         learning_rate_init=0.05, **BASE)
+    ours, theirs = _pair(
+        "binary" if labels == "bool" else "multiclass",
+        solver="sgd",
+        learning_rate_init=0.05,
+        **BASE,
+    )
     for c in _chunks(len(y)):
         kwargs = {} if hasattr(theirs, "classes_") else {"classes": classes}
         call_both("partial_fit", ours, theirs, X[c], y[c], **kwargs)
@@ -373,8 +393,9 @@ def test_partial_fit_after_early_stopping_fit_raises(task):
     """scikit-learn's gh-25693: a clear error, and the fitted model is kept."""
     kind, X, y = TASKS[task]
     for Est in estimators(kind):
-        est = Est(solver="sgd", early_stopping=True, hidden_layer_sizes=(5,), max_iter=5,
-                  random_state=0)
+        est = Est(
+            solver="sgd", early_stopping=True, hidden_layer_sizes=(5,), max_iter=5, random_state=0
+        )
         training_warnings(est.fit, X, y)
         before = _state(est) if Est.__module__.startswith("skreg") else None
         with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
@@ -388,8 +409,14 @@ def test_partial_fit_after_early_stopping_fit_raises(task):
 def test_partial_fit_is_one_epoch_whatever_max_iter(task, solver):
     kind, X, y = TASKS[task]
     Est, _ = estimators(kind)
-    est = Est(solver=solver, max_iter=1, tol=1e3, n_iter_no_change=1, hidden_layer_sizes=(5,),
-              random_state=0)
+    est = Est(
+        solver=solver,
+        max_iter=1,
+        tol=1e3,
+        n_iter_no_change=1,
+        hidden_layer_sizes=(5,),
+        random_state=0,
+    )
     kwargs = _classes_kwargs(task, y, first=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -466,15 +493,24 @@ def test_repeated_partial_fit_on_full_batch_equals_fit(task):
     epochs."""
     kind, X, y = TASKS[task]
     Est, _ = estimators(kind)
-    params = dict(solver="sgd", hidden_layer_sizes=(7,), learning_rate_init=0.05,
-                  batch_size=X.shape[0], tol=0, random_state=1)
+    params = dict(
+        solver="sgd",
+        hidden_layer_sizes=(7,),
+        learning_rate_init=0.05,
+        batch_size=X.shape[0],
+        tol=0,
+        random_state=1,
+    )
     fitted = Est(max_iter=15, **params)
     training_warnings(fitted.fit, X, y)
     incremental = Est(**params)
     for call in range(15):
         incremental.partial_fit(X, y, **_classes_kwargs(task, y, first=call == 0))
-    for a, b in zip(incremental.coefs_ + incremental.intercepts_,
-                    fitted.coefs_ + fitted.intercepts_):
+    for a, b in zip(
+        incremental.coefs_ + incremental.intercepts_,
+        fitted.coefs_ + fitted.intercepts_,
+        strict=True,
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(incremental.loss_curve_, fitted.loss_curve_, rtol=1e-10)
     assert incremental.t_ == fitted.t_
@@ -545,7 +581,7 @@ def test_warm_start_fit_restarts_optimizer_but_partial_fit_keeps_it(task):
     two_epochs = Est(**{**params, "max_iter": 2})
     training_warnings(two_epochs.fit, X, y)
     # Without shuffling, fit+partial_fit is exactly a 2-epoch fit.
-    for a, b in zip(continued.coefs_, two_epochs.coefs_):
+    for a, b in zip(continued.coefs_, two_epochs.coefs_, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
     assert continued.loss_curve_ == pytest.approx(two_epochs.loss_curve_, rel=1e-12)
     assert not np.allclose(restarted.coefs_[0], continued.coefs_[0], rtol=1e-6, atol=0)
@@ -558,10 +594,13 @@ def test_warm_start_partial_fit_requires_all_classes():
     classes_ for equality (not inclusion)."""
     _, X, y = TASKS["multiclass"]
     rows = y != 2
-    message = "warm_start can only be used where `y` has the same classes as in the previous call to fit"
+    message = (
+        "warm_start can only be used where `y` has the same classes as in the previous call to fit"
+    )
     for Est in (skreg.MLPClassifier, sk_nn.MLPClassifier):
-        est = Est(solver="sgd", warm_start=True, hidden_layer_sizes=(5,), max_iter=2,
-                  random_state=0)
+        est = Est(
+            solver="sgd", warm_start=True, hidden_layer_sizes=(5,), max_iter=2, random_state=0
+        )
         training_warnings(est.fit, X, y)
         before = _state(est) if Est is skreg.MLPClassifier else None
         with pytest.raises(ValueError, match=re.escape(message)):
@@ -576,8 +615,9 @@ def test_warm_start_partial_fit_requires_all_classes():
 # 6. l1 and dropout in partial_fit
 # ---------------------------------------------------------------------------
 
-X_WIDE, Y_WIDE = make_regression(n_samples=80, n_features=12, n_informative=3, noise=0.1,
-                                 random_state=5)
+X_WIDE, Y_WIDE = make_regression(
+    n_samples=80, n_features=12, n_informative=3, noise=0.1, random_state=5
+)
 Y_WIDE = (Y_WIDE - Y_WIDE.mean()) / Y_WIDE.std()
 
 
@@ -587,7 +627,9 @@ def _partial_fits(est, n_calls=12, classes=None):
         y = (Y_WIDE > 0).astype(int)
     for call in range(n_calls):
         c = slice(0, 45) if call % 2 == 0 else slice(45, 80)
-        est.partial_fit(X[c], y[c], **({"classes": classes} if call == 0 and classes is not None else {}))
+        est.partial_fit(
+            X[c], y[c], **({"classes": classes} if call == 0 and classes is not None else {})
+        )
     return est
 
 
@@ -595,8 +637,13 @@ def _partial_fits(est, n_calls=12, classes=None):
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_l1_in_partial_fit_gives_exact_zeros(Est, solver):
     classes = [0, 1] if Est is skreg.MLPClassifier else None
-    params = dict(hidden_layer_sizes=(8,), solver=solver, random_state=0, batch_size=16,
-                  learning_rate_init=0.05 if solver == "sgd" else 0.02)
+    params = dict(
+        hidden_layer_sizes=(8,),
+        solver=solver,
+        random_state=0,
+        batch_size=16,
+        learning_rate_init=0.05 if solver == "sgd" else 0.02,
+    )
     plain = _partial_fits(Est(l1=0.0, **params), classes=classes)
     sparse = _partial_fits(Est(l1=1.0, **params), classes=classes)
     again = _partial_fits(Est(l1=1.0, **params), classes=classes)
@@ -608,7 +655,7 @@ def test_l1_in_partial_fit_gives_exact_zeros(Est, solver):
     assert all(np.all(b != 0.0) for b in sparse.intercepts_)
     # The penalty is part of the reported loss.
     assert sparse.loss_curve_[0] > plain.loss_curve_[0]
-    for a, b in zip(sparse.coefs_, again.coefs_):
+    for a, b in zip(sparse.coefs_, again.coefs_, strict=True):
         assert_array_equal(a, b)
 
 
@@ -616,13 +663,20 @@ def test_l1_in_partial_fit_gives_exact_zeros(Est, solver):
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_dropout_in_partial_fit_differs_and_is_reproducible(Est, solver):
     classes = [0, 1] if Est is skreg.MLPClassifier else None
-    params = dict(hidden_layer_sizes=(16, 8), solver=solver, random_state=0, batch_size=16,
-                  learning_rate_init=0.05 if solver == "sgd" else 0.02)
+    params = dict(
+        hidden_layer_sizes=(16, 8),
+        solver=solver,
+        random_state=0,
+        batch_size=16,
+        learning_rate_init=0.05 if solver == "sgd" else 0.02,
+    )
     plain = _partial_fits(Est(dropout=0.0, **params), n_calls=4, classes=classes)
     dropped = _partial_fits(Est(dropout=0.5, **params), n_calls=4, classes=classes)
     again = _partial_fits(Est(dropout=0.5, **params), n_calls=4, classes=classes)
     per_layer = _partial_fits(Est(dropout=(0.5, 0.0), **params), n_calls=4, classes=classes)
-    for a, b in zip(dropped.coefs_ + dropped.intercepts_, again.coefs_ + again.intercepts_):
+    for a, b in zip(
+        dropped.coefs_ + dropped.intercepts_, again.coefs_ + again.intercepts_, strict=True
+    ):
         assert_array_equal(a, b)
     assert dropped.loss_curve_ == again.loss_curve_
     assert not np.allclose(dropped.coefs_[0], plain.coefs_[0], rtol=1e-3, atol=0)
@@ -633,9 +687,13 @@ def test_dropout_in_partial_fit_differs_and_is_reproducible(Est, solver):
 
 def test_dropout_partial_fit_with_random_state_instance_is_reproducible():
     params = dict(hidden_layer_sizes=(16,), solver="adam", dropout=0.3, batch_size=16)
-    a = _partial_fits(skreg.MLPRegressor(random_state=np.random.RandomState(4), **params), n_calls=4)
-    b = _partial_fits(skreg.MLPRegressor(random_state=np.random.RandomState(4), **params), n_calls=4)
-    for x, z in zip(a.coefs_, b.coefs_):
+    a = _partial_fits(
+        skreg.MLPRegressor(random_state=np.random.RandomState(4), **params), n_calls=4
+    )
+    b = _partial_fits(
+        skreg.MLPRegressor(random_state=np.random.RandomState(4), **params), n_calls=4
+    )
+    for x, z in zip(a.coefs_, b.coefs_, strict=True):
         assert_array_equal(x, z)
 
 
@@ -663,7 +721,9 @@ def test_diverging_partial_fit_leaves_regressor_unchanged(solver):
     c = _chunks(X.shape[0])[2]
     est.partial_fit(X[c], y[c])
     reference.partial_fit(X[c], y[c])
-    for a, b in zip(est.coefs_ + est.intercepts_, reference.coefs_ + reference.intercepts_):
+    for a, b in zip(
+        est.coefs_ + est.intercepts_, reference.coefs_ + reference.intercepts_, strict=True
+    ):
         assert_array_equal(a, b)
     assert est.loss_curve_ == reference.loss_curve_
     assert est.t_ == reference.t_
@@ -686,7 +746,7 @@ def test_diverging_first_partial_fit_leaves_estimator_unfitted():
         est.partial_fit(X * 1e3, y, classes=[0, 1, 2, 3])
     assert not hasattr(est, "coefs_") and not hasattr(est, "classes_")
     assert not hasattr(est, "n_features_in_")
-    with pytest.raises(Exception):
+    with pytest.raises(NotFittedError):
         check_is_fitted(est)
     # So the next call needs classes again, as for a new estimator.
     with pytest.raises(ValueError, match="classes must be passed"):
@@ -702,8 +762,9 @@ def test_zz_report_largest_deviation():
     _, X, y = TASKS["multiclass"]
     ours, theirs = _pair("multiclass", **dict(BASE, **SCHEDULES["adam"]))
     for call, c in enumerate(_chunks(X.shape[0])):
-        call_both("partial_fit", ours, theirs, X[c], y[c],
-                  **_classes_kwargs("multiclass", y, call == 0))
+        call_both(
+            "partial_fit", ours, theirs, X[c], y[c], **_classes_kwargs("multiclass", y, call == 0)
+        )
     _assert_parity(ours, theirs, X, "report")
     _DEVIATIONS.report("partial_fit parity")
 
@@ -714,8 +775,13 @@ def test_partial_fit_draws_new_dropout_masks_each_call():
     # data with (almost) frozen weights see different masks, so their losses
     # differ; with re-seeded masks they would agree to ~1e-12.
     X, y = make_classification(n_samples=60, n_features=5, random_state=0)
-    est = skreg.MLPClassifier(hidden_layer_sizes=(16,), dropout=0.5, learning_rate_init=1e-12,
-                              batch_size=60, random_state=0)
+    est = skreg.MLPClassifier(
+        hidden_layer_sizes=(16,),
+        dropout=0.5,
+        learning_rate_init=1e-12,
+        batch_size=60,
+        random_state=0,
+    )
     est.partial_fit(X, y, classes=[0, 1])  # also draws the initial weights
     est.partial_fit(X, y)
     est.partial_fit(X, y)

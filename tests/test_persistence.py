@@ -39,8 +39,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 REPO = pathlib.Path(skreg.__file__).resolve().parents[1]
 SCALING_DOC = REPO / "doc" / "scaling.rst"
 
-X_CLF, Y_CLF = make_classification(n_samples=120, n_features=6, n_informative=4, n_classes=3,
-                                   random_state=0)
+X_CLF, Y_CLF = make_classification(
+    n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0
+)
 X_REG, Y_REG = make_regression(n_samples=120, n_features=6, noise=1.0, random_state=0)
 Y_REG = (Y_REG - Y_REG.mean()) / Y_REG.std()
 LABELS = np.array(["ant", "bee", "cat"])
@@ -69,43 +70,85 @@ def _skops(est):
     return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
 
 
-ROUND_TRIPS = {"pickle": _pickle, "joblib": _joblib, "joblib-compressed": _joblib_compressed,
-               "skops": _skops}
+ROUND_TRIPS = {
+    "pickle": _pickle,
+    "joblib": _joblib,
+    "joblib-compressed": _joblib_compressed,
+    "skops": _skops,
+}
 
 MODELS = {
     "classifier-adam-early-stopping": (
-        lambda: MLPClassifier(hidden_layer_sizes=(8, 5), l1=1e-3, dropout=(0.2, 0.1),
-                              early_stopping=True, validation_fraction=0.2, max_iter=8,
-                              random_state=0),
-        X_CLF, LABELS[Y_CLF]),
+        lambda: MLPClassifier(
+            hidden_layer_sizes=(8, 5),
+            l1=1e-3,
+            dropout=(0.2, 0.1),
+            early_stopping=True,
+            validation_fraction=0.2,
+            max_iter=8,
+            random_state=0,
+        ),
+        X_CLF,
+        LABELS[Y_CLF],
+    ),
     "classifier-sgd": (
-        lambda: MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", learning_rate="invscaling",
-                              learning_rate_init=0.05, max_iter=6, random_state=0),
-        X_CLF, Y_CLF),
+        lambda: MLPClassifier(
+            hidden_layer_sizes=(8,),
+            solver="sgd",
+            learning_rate="invscaling",
+            learning_rate_init=0.05,
+            max_iter=6,
+            random_state=0,
+        ),
+        X_CLF,
+        Y_CLF,
+    ),
     "classifier-lbfgs": (
         lambda: MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=20, random_state=0),
-        X_CLF, Y_CLF),
+        X_CLF,
+        Y_CLF,
+    ),
     "classifier-float32": (
         lambda: MLPClassifier(hidden_layer_sizes=(8,), max_iter=6, random_state=0),
-        X_CLF.astype(np.float32), Y_CLF),
+        X_CLF.astype(np.float32),
+        Y_CLF,
+    ),
     "classifier-multilabel": (
         lambda: MLPClassifier(hidden_layer_sizes=(8,), max_iter=6, random_state=0),
-        X_CLF, np.column_stack([Y_CLF == 0, Y_CLF == 1]).astype(int)),
+        X_CLF,
+        np.column_stack([Y_CLF == 0, Y_CLF == 1]).astype(int),
+    ),
     "regressor-adam-pandas": (
-        lambda: MLPRegressor(hidden_layer_sizes=(8,), l1=1e-3, dropout=0.1, max_iter=6,
-                             random_state=0),
-        pd.DataFrame(X_REG, columns=[f"f{i}" for i in range(6)]), Y_REG),
+        lambda: MLPRegressor(
+            hidden_layer_sizes=(8,), l1=1e-3, dropout=0.1, max_iter=6, random_state=0
+        ),
+        pd.DataFrame(X_REG, columns=[f"f{i}" for i in range(6)]),
+        Y_REG,
+    ),
     "regressor-sgd-poisson": (
-        lambda: MLPRegressor(loss="poisson", hidden_layer_sizes=(8,), solver="sgd",
-                             learning_rate_init=0.01, max_iter=6, random_state=0),
-        X_REG, np.exp(Y_REG)),
+        lambda: MLPRegressor(
+            loss="poisson",
+            hidden_layer_sizes=(8,),
+            solver="sgd",
+            learning_rate_init=0.01,
+            max_iter=6,
+            random_state=0,
+        ),
+        X_REG,
+        np.exp(Y_REG),
+    ),
     "regressor-lbfgs": (
         lambda: MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=20, random_state=0),
-        X_REG, Y_REG),
+        X_REG,
+        Y_REG,
+    ),
     "regressor-float32-random-state-instance": (
-        lambda: MLPRegressor(hidden_layer_sizes=(8,), max_iter=6,
-                             random_state=np.random.RandomState(3)),
-        X_REG.astype(np.float32), Y_REG),
+        lambda: MLPRegressor(
+            hidden_layer_sizes=(8,), max_iter=6, random_state=np.random.RandomState(3)
+        ),
+        X_REG.astype(np.float32),
+        Y_REG,
+    ),
 }
 
 
@@ -131,11 +174,22 @@ def _assert_same_fit(a, b):
     for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
         assert p.dtype == q.dtype
         assert_array_equal(p, q)
-    for name in ("n_iter_", "t_", "loss_", "loss_curve_", "validation_scores_", "best_loss_",
-                 "best_validation_score_", "n_features_in_", "n_outputs_", "out_activation_"):
+    for name in (
+        "n_iter_",
+        "t_",
+        "loss_",
+        "loss_curve_",
+        "validation_scores_",
+        "best_loss_",
+        "best_validation_score_",
+        "n_features_in_",
+        "n_outputs_",
+        "out_activation_",
+    ):
         if hasattr(a, name):
-            assert_array_equal(np.asarray(getattr(a, name)), np.asarray(getattr(b, name)),
-                               err_msg=name)
+            assert_array_equal(
+                np.asarray(getattr(a, name)), np.asarray(getattr(b, name)), err_msg=name
+            )
     for name in ("feature_names_in_", "classes_", "feature_importances_"):
         if hasattr(a, name):
             assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
@@ -201,8 +255,9 @@ def test_unfitted_round_trip(round_trip):
 
 @pytest.mark.parametrize("round_trip", ROUND_TRIPS)
 def test_pipeline_round_trip(round_trip):
-    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(6,), max_iter=5,
-                                                         random_state=0)).fit(X_CLF, Y_CLF)
+    pipe = make_pipeline(
+        StandardScaler(), MLPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0)
+    ).fit(X_CLF, Y_CLF)
     loaded = ROUND_TRIPS[round_trip](pipe)
     assert_array_equal(loaded.predict_proba(X_CLF), pipe.predict_proba(X_CLF))
 
@@ -242,8 +297,14 @@ _CHILD = """
 def _child(*args, cwd):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(_CHILD), *map(str, args)],
-                          env=env, cwd=cwd, capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_CHILD), *map(str, args)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert proc.returncode == 0, proc.stderr[-5000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -255,8 +316,9 @@ def test_model_pickled_in_one_process_loads_in_another(tmp_path):
     with open(path, "rb") as f:
         loaded = pickle.load(f)
     assert_array_equal(loaded.predict_proba(X_CLF), np.array(result["proba"]))
-    here = MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", max_iter=5,
-                         random_state=0).partial_fit(X_CLF, Y_CLF, classes=[0, 1, 2])
+    here = MLPClassifier(
+        hidden_layer_sizes=(8,), solver="sgd", max_iter=5, random_state=0
+    ).partial_fit(X_CLF, Y_CLF, classes=[0, 1, 2])
     _assert_same_fit(loaded, here)
 
     # Parent -> child, which predicts and continues training exactly as here.
@@ -284,12 +346,18 @@ def _documented_trusted_types():
     return {name for found in lists for name in re.findall(r"\"([\w.]+)\"", found)}
 
 
-@pytest.mark.parametrize("Est, X, y", [(MLPClassifier, X_CLF, LABELS[Y_CLF]),
-                                       (MLPRegressor, X_REG, Y_REG)],
-                         ids=["classifier", "regressor"])
+@pytest.mark.parametrize(
+    "Est, X, y",
+    [(MLPClassifier, X_CLF, LABELS[Y_CLF]), (MLPRegressor, X_REG, Y_REG)],
+    ids=["classifier", "regressor"],
+)
 def test_skops_needs_exactly_the_documented_skreg_type(Est, X, y, tmp_path):
-    est = Est(hidden_layer_sizes=(5,), max_iter=5, early_stopping=True,
-              random_state=np.random.RandomState(0)).fit(X, y)
+    est = Est(
+        hidden_layer_sizes=(5,),
+        max_iter=5,
+        early_stopping=True,
+        random_state=np.random.RandomState(0),
+    ).fit(X, y)
     path = tmp_path / "model.skops"
     sio.dump(est, path)
     untrusted = sio.get_untrusted_types(file=path)
@@ -305,8 +373,9 @@ def test_skops_needs_exactly_the_documented_skreg_type(Est, X, y, tmp_path):
 
 
 def test_skops_pipeline_needs_only_the_skreg_type(tmp_path):
-    pipe = make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(5,), max_iter=5,
-                                                        random_state=0)).fit(X_REG, Y_REG)
+    pipe = make_pipeline(
+        StandardScaler(), MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+    ).fit(X_REG, Y_REG)
     path = tmp_path / "pipe.skops"
     sio.dump(pipe, path)
     assert sio.get_untrusted_types(file=path) == ["skreg._mlp.MLPRegressor"]

@@ -19,5 +19,5 @@ def test_readme_quickstart_runs_and_prints_what_it_shows():
     lines = printed.getvalue().splitlines()
     shown = [c.split("# ", 1)[1] for c in code.splitlines() if c.startswith("print(")]
     assert len(lines) == len(shown)
-    for line, comment in zip(lines, shown):
+    for line, comment in zip(lines, shown, strict=True):
         assert line.startswith(comment.rstrip(".}").rstrip(", ")), (line, comment)

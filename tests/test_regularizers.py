@@ -163,7 +163,7 @@ def test_dropout_per_layer_rates():
     as_float = fit_quietly(MLPClassifier(dropout=0.5, **kwargs), X, y)
     as_tuple = fit_quietly(MLPClassifier(dropout=(0.5, 0.5), **kwargs), X, y)
     assert not np.array_equal(baseline.coefs_[1], per_layer.coefs_[1])
-    for a, b in zip(as_float.coefs_, as_tuple.coefs_):
+    for a, b in zip(as_float.coefs_, as_tuple.coefs_, strict=True):
         assert np.array_equal(a, b)
 
 
@@ -192,7 +192,7 @@ def test_early_stopping_stops_early_and_keeps_the_best_epoch(Estimator):
     # exactly the weights that early stopping restored.
     at_best = fit_quietly(Estimator(max_iter=best_epoch, **kwargs), X, y)
     for restored, best in zip(
-        model.coefs_ + model.intercepts_, at_best.coefs_ + at_best.intercepts_
+        model.coefs_ + model.intercepts_, at_best.coefs_ + at_best.intercepts_, strict=True
     ):
         assert np.array_equal(restored, best)
     assert model.score(X, y) == at_best.score(X, y)

@@ -71,7 +71,7 @@ def _assert_identical(a, b):
     for key in a:
         if key in ("coefs_", "intercepts_"):
             assert len(a[key]) == len(b[key])
-            for x, y in zip(a[key], b[key]):
+            for x, y in zip(a[key], b[key], strict=True):
                 assert x.dtype == y.dtype
                 assert np.array_equal(x, y), key
         else:
@@ -79,7 +79,7 @@ def _assert_identical(a, b):
 
 
 def _differs(a, b):
-    return any(not np.array_equal(x, y) for x, y in zip(a["coefs_"], b["coefs_"]))
+    return any(not np.array_equal(x, y) for x, y in zip(a["coefs_"], b["coefs_"], strict=True))
 
 
 @pytest.mark.parametrize("kind", list(DATA))
@@ -105,7 +105,10 @@ def test_different_seeds_give_different_weights(kind, solver):
             assert _differs(states[i], states[j])
             # Not only the start: the final networks differ everywhere.
             assert not np.any(
-                [np.array_equal(a, b) for a, b in zip(states[i]["coefs_"], states[j]["coefs_"])]
+                [
+                    np.array_equal(a, b)
+                    for a, b in zip(states[i]["coefs_"], states[j]["coefs_"], strict=True)
+                ]
             )
 
 
@@ -172,7 +175,7 @@ def test_refit_same_object_is_identical(kind, solver):
     first_n_iter = est.n_iter_
 
     _fit(est, X, y)
-    for a, b in zip(first, est.coefs_ + est.intercepts_):
+    for a, b in zip(first, est.coefs_ + est.intercepts_, strict=True):
         assert np.array_equal(a, b)
     assert list(getattr(est, "loss_curve_", [])) == first_curve
     assert est.n_iter_ == first_n_iter
@@ -223,7 +226,7 @@ def test_predict_is_deterministic_and_dropout_free(kind):
     assert_array_equal(first, est.predict(X))
 
     hidden = X
-    for coef, intercept in zip(est.coefs_[:-1], est.intercepts_[:-1]):
+    for coef, intercept in zip(est.coefs_[:-1], est.intercepts_[:-1], strict=True):
         hidden = np.tanh(hidden @ coef + intercept)
     output = hidden @ est.coefs_[-1] + est.intercepts_[-1]
     if kind == "regressor":

@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _parity import DeviationLog, estimators, fit_quietly
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import neural_network as sk_nn
 from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
@@ -35,7 +36,6 @@ from sklearn.utils.estimator_checks import (
 )
 
 import skreg
-from _parity import DeviationLog, estimators, fit_quietly
 
 EQUIV_RTOL = 1e-8  # weighted vs dropped/repeated: summation order only
 EQUIV_ATOL = 1e-9  # (L-BFGS line searches amplify it to ~1e-10 on weights near 0)
@@ -44,11 +44,13 @@ _DEVIATIONS = DeviationLog()
 
 def _make_tasks():
     tasks = {}
-    X, y = make_classification(n_samples=47, n_features=5, n_informative=3, n_redundant=0,
-                               random_state=1)
+    X, y = make_classification(
+        n_samples=47, n_features=5, n_informative=3, n_redundant=0, random_state=1
+    )
     tasks["binary"] = ("classifier", X, y)
-    X, y = make_classification(n_samples=47, n_features=5, n_informative=4, n_redundant=0,
-                               n_classes=3, random_state=2)
+    X, y = make_classification(
+        n_samples=47, n_features=5, n_informative=4, n_redundant=0, n_classes=3, random_state=2
+    )
     tasks["multiclass"] = ("classifier", X, y)
     X, Y = make_multilabel_classification(n_samples=47, n_features=5, n_classes=3, random_state=3)
     tasks["multilabel"] = ("classifier", X / X.max(), Y)
@@ -94,8 +96,14 @@ def _int_weights(n, seed=43):
 
 def _assert_same_model(a, b, X, label, **kwargs):
     _DEVIATIONS.assert_same_model(
-        a, b, X, label, check_classes=False,
-        history=("loss_curve_", "validation_scores_", "best_validation_score_"), **kwargs)
+        a,
+        b,
+        X,
+        label,
+        check_classes=False,
+        history=("loss_curve_", "validation_scores_", "best_validation_score_"),
+        **kwargs,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -116,8 +124,16 @@ def test_zero_weights_equal_dropping_samples(task, solver):
     params = dict(BASE, **SOLVER_PARAMS[solver], **_extra(kind))
     weighted = fit_quietly(Est(**params), X, y, sample_weight=sw)
     dropped = fit_quietly(Est(**params), X[keep], y[keep])
-    _assert_same_model(weighted, dropped, X, f"zero-weights-{solver}-{task}", rtol=EQUIV_RTOL,
-                       atol=EQUIV_ATOL, record=False, check_t=False)
+    _assert_same_model(
+        weighted,
+        dropped,
+        X,
+        f"zero-weights-{solver}-{task}",
+        rtol=EQUIV_RTOL,
+        atol=EQUIV_ATOL,
+        record=False,
+        check_t=False,
+    )
     if solver != "lbfgs":
         # t_ counts every row seen, zero-weight ones included.
         assert weighted.t_ == weighted.n_iter_ * X.shape[0]
@@ -137,11 +153,19 @@ def test_integer_weights_equal_repeating_samples(task, solver):
     params = dict(BASE, **SOLVER_PARAMS[solver], **_extra(kind))
     weighted = fit_quietly(Est(**params), X, y, sample_weight=sw)
     repeated = fit_quietly(Est(**params), np.repeat(X, sw, axis=0), np.repeat(y, sw, axis=0))
-    _assert_same_model(weighted, repeated, X, f"int-weights-{solver}-{task}", rtol=EQUIV_RTOL,
-                       atol=EQUIV_ATOL, record=False, check_t=False)
+    _assert_same_model(
+        weighted,
+        repeated,
+        X,
+        f"int-weights-{solver}-{task}",
+        rtol=EQUIV_RTOL,
+        atol=EQUIV_ATOL,
+        record=False,
+        check_t=False,
+    )
     # Float weights 2.0 are integers too.
     as_float = fit_quietly(Est(**params), X, y, sample_weight=sw.astype(float))
-    for a, b in zip(as_float.coefs_, weighted.coefs_):
+    for a, b in zip(as_float.coefs_, weighted.coefs_, strict=True):
         assert_array_equal(a, b)
 
 
@@ -163,8 +187,9 @@ def test_sklearn_sample_weight_equivalence_checks(check, make_estimator, solver)
     """scikit-learn's own checks (15 samples, integer weights 0-4, so one
     minibatch) for each solver, not only the default one that
     check_estimator uses."""
-    est = make_estimator(solver=solver, hidden_layer_sizes=(5,), max_iter=50,
-                         learning_rate_init=0.01)
+    est = make_estimator(
+        solver=solver, hidden_layer_sizes=(5,), max_iter=50, learning_rate_init=0.01
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(type(est).__name__, est)
@@ -197,7 +222,9 @@ def test_minibatch_of_zero_weights_is_skipped():
     params = dict(BASE, solver="sgd", learning_rate_init=0.05, batch_size=5, shuffle=False)
     weighted = fit_quietly(skreg.MLPRegressor(**params), X, y, sample_weight=sw)
     dropped = fit_quietly(skreg.MLPRegressor(**params), X[5:], y[5:])
-    for a, b in zip(weighted.coefs_ + weighted.intercepts_, dropped.coefs_ + dropped.intercepts_):
+    for a, b in zip(
+        weighted.coefs_ + weighted.intercepts_, dropped.coefs_ + dropped.intercepts_, strict=True
+    ):
         assert_allclose(a, b, rtol=1e-12, atol=1e-14)
     n = X.shape[0]
     assert_allclose(weighted.loss_curve_, np.array(dropped.loss_curve_) * (n - 5) / n, rtol=1e-12)
@@ -215,17 +242,22 @@ def _validation_rows(est, X, Y_stratify):
     draws them: the initial weights first, then train_test_split."""
     rs = np.random.RandomState(est.random_state)
     units = [X.shape[1], *est.hidden_layer_sizes, est.n_outputs_]
-    for fan_in, fan_out in zip(units[:-1], units[1:]):
+    for fan_in, fan_out in zip(units[:-1], units[1:], strict=True):
         rs.uniform(size=(fan_in, fan_out))
         rs.uniform(size=fan_out)
-    _, val = train_test_split(np.arange(X.shape[0]), random_state=rs,
-                              test_size=est.validation_fraction, stratify=Y_stratify)
+    _, val = train_test_split(
+        np.arange(X.shape[0]),
+        random_state=rs,
+        test_size=est.validation_fraction,
+        stratify=Y_stratify,
+    )
     return val
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel", "regression",
-                                  "multioutput", "poisson"])
+@pytest.mark.parametrize(
+    "task", ["binary", "multiclass", "multilabel", "regression", "multioutput", "poisson"]
+)
 def test_validation_score_is_the_weighted_metric(task, solver):
     kind, X, y = TASKS[task]
     Est, _ = estimators(kind)
@@ -254,8 +286,16 @@ def test_early_stopping_with_sample_weight_parity(task, solver):
     kind, X, y = TASKS[task]
     Ours, Theirs = estimators(kind)
     sw = _float_weights(X.shape[0])
-    params = dict(BASE, **SOLVER_PARAMS[solver], **_extra(kind), batch_size=8,
-                  early_stopping=True, validation_fraction=0.25, n_iter_no_change=2, max_iter=25)
+    params = dict(
+        BASE,
+        **SOLVER_PARAMS[solver],
+        **_extra(kind),
+        batch_size=8,
+        early_stopping=True,
+        validation_fraction=0.25,
+        n_iter_no_change=2,
+        max_iter=25,
+    )
     ours = fit_quietly(Ours(l2=1e-3, **params), X, y, sample_weight=sw)
     theirs = fit_quietly(Theirs(alpha=1e-3, **params), X, y, sample_weight=sw)
     assert len(theirs.validation_scores_) == theirs.n_iter_
@@ -299,21 +339,31 @@ def test_weighted_warm_start_parity(task, solver):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("solver, early_stopping",
-                         [("sgd", False), ("sgd", True), ("adam", False), ("adam", True),
-                          ("lbfgs", False)])
+@pytest.mark.parametrize(
+    "solver, early_stopping",
+    [("sgd", False), ("sgd", True), ("adam", False), ("adam", True), ("lbfgs", False)],
+)
 @pytest.mark.parametrize("task", ["binary", "multilabel", "multioutput", "poisson"])
 def test_none_equals_all_ones(task, solver, early_stopping):
     kind, X, y = TASKS[task]
     Est, _ = estimators(kind)
-    params = dict(BASE, **SOLVER_PARAMS[solver], **_extra(kind), batch_size=10,
-                  early_stopping=early_stopping, validation_fraction=0.2)
+    params = dict(
+        BASE,
+        **SOLVER_PARAMS[solver],
+        **_extra(kind),
+        batch_size=10,
+        early_stopping=early_stopping,
+        validation_fraction=0.2,
+    )
     unweighted = fit_quietly(Est(**params), X, y)
     ones = fit_quietly(Est(**params), X, y, sample_weight=np.ones(X.shape[0]))
     ones_list = fit_quietly(Est(**params), X, y, sample_weight=[1] * X.shape[0])
     for other in (ones, ones_list):
-        for a, b in zip(other.coefs_ + other.intercepts_,
-                        unweighted.coefs_ + unweighted.intercepts_):
+        for a, b in zip(
+            other.coefs_ + other.intercepts_,
+            unweighted.coefs_ + unweighted.intercepts_,
+            strict=True,
+        ):
             assert_array_equal(a, b)
         assert other.n_iter_ == unweighted.n_iter_
         if solver != "lbfgs":
@@ -329,7 +379,7 @@ def test_none_equals_all_ones_in_partial_fit():
         kwargs = {"classes": [0, 1, 2]} if call == 0 else {}
         a.partial_fit(X[rows], y[rows], **kwargs)
         b.partial_fit(X[rows], y[rows], sample_weight=np.ones(rows.stop - rows.start), **kwargs)
-    for u, v in zip(a.coefs_, b.coefs_):
+    for u, v in zip(a.coefs_, b.coefs_, strict=True):
         assert_array_equal(u, v)
 
 
@@ -343,11 +393,12 @@ def test_scaling_weights_changes_nothing_without_penalty(solver):
     params = dict(BASE, **SOLVER_PARAMS[solver], batch_size=10)
     base = fit_quietly(skreg.MLPClassifier(l2=0.0, **params), X, y, sample_weight=sw)
     scaled = fit_quietly(skreg.MLPClassifier(l2=0.0, **params), X, y, sample_weight=7.5 * sw)
-    for a, b in zip(scaled.coefs_, base.coefs_):
+    for a, b in zip(scaled.coefs_, base.coefs_, strict=True):
         assert_allclose(a, b, rtol=1e-8, atol=1e-12)
     penalised = fit_quietly(skreg.MLPClassifier(l2=1.0, **params), X, y, sample_weight=sw)
-    penalised_scaled = fit_quietly(skreg.MLPClassifier(l2=1.0, **params), X, y,
-                                   sample_weight=7.5 * sw)
+    penalised_scaled = fit_quietly(
+        skreg.MLPClassifier(l2=1.0, **params), X, y, sample_weight=7.5 * sw
+    )
     assert not np.allclose(penalised.coefs_[0], penalised_scaled.coefs_[0], rtol=1e-4, atol=0)
     theirs = fit_quietly(sk_nn.MLPClassifier(alpha=1.0, **params), X, y, sample_weight=7.5 * sw)
     _assert_same_model(penalised_scaled, theirs, X, f"scaled-weights-l2-{solver}")

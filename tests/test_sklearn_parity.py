@@ -21,10 +21,8 @@ with ``-s`` to see it).
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
-
 from _parity import ATOL, RTOL, DeviationLog, call_both, estimators, make_tasks, training_warnings
-
+from numpy.testing import assert_array_equal
 
 _DEVIATIONS = DeviationLog()
 
@@ -62,7 +60,13 @@ def _fit_both(task, params, l2=1e-3, sample_weight=None, X=None):
 
 def _assert_parity(ours, theirs, X, label, rtol=RTOL, atol=ATOL, record=True):
     _DEVIATIONS.assert_same_model(
-        ours, theirs, X, label, rtol=rtol, atol=atol, record=record,
+        ours,
+        theirs,
+        X,
+        label,
+        rtol=rtol,
+        atol=atol,
+        record=record,
         attributes=("n_layers_", "n_outputs_", "out_activation_"),
         history=("loss_curve_", "best_loss_", "validation_scores_", "best_validation_score_"),
     )
@@ -246,9 +250,7 @@ def test_architecture_parity(hidden_layer_sizes, solver, task):
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("task", ["binary", "regression"])
 def test_batch_size_parity(batch_size, solver, task):
-    params = dict(
-        BASE, solver=solver, batch_size=batch_size, max_iter=4, learning_rate_init=0.01
-    )
+    params = dict(BASE, solver=solver, batch_size=batch_size, max_iter=4, learning_rate_init=0.01)
     ours, theirs, X = _fit_both(task, params)
     _assert_parity(ours, theirs, X, f"{solver}-batch={batch_size}-{task}")
 
@@ -307,7 +309,7 @@ def test_unit_sample_weight_equals_none(solver, task):
     a, b = Ours(**params), Ours(**params)
     training_warnings(a.fit, X, y)
     training_warnings(b.fit, X, y, sample_weight=np.ones(X.shape[0]))
-    for ca, cb in zip(a.coefs_, b.coefs_):
+    for ca, cb in zip(a.coefs_, b.coefs_, strict=True):
         _DEVIATIONS.assert_close(ca, cb, "unit weights", record=False)
 
 
@@ -380,7 +382,7 @@ def test_warm_start_early_stopping_without_improvement_keeps_best(solver):
     training_warnings(ours.fit, X, y)
     assert len(ours.validation_scores_) == 9
     assert max(ours.validation_scores_[5:]) <= best == ours.best_validation_score_
-    for a, b in zip(ours.coefs_ + ours.intercepts_, first):
+    for a, b in zip(ours.coefs_ + ours.intercepts_, first, strict=True):
         assert_array_equal(a, b)
 
 
@@ -405,23 +407,33 @@ def test_float32_parity(solver, task):
         # and its iterate is float64 while skreg's loss and gradient are
         # float32, so compare loosely (seen: 2.4e-4 relative, 4e-6 absolute).
         assert all(c.dtype == np.float64 for c in theirs.coefs_)
-        for a, b in zip(ours.coefs_, theirs.coefs_):
-            _DEVIATIONS.assert_close(a, b, "lbfgs float32 coefs_", rtol=1e-3, atol=1e-5,
-                                     record=False)
-        _DEVIATIONS.assert_close(ours.loss_, theirs.loss_, "lbfgs float32 loss_", rtol=1e-4,
-                                 record=False)
+        for a, b in zip(ours.coefs_, theirs.coefs_, strict=True):
+            _DEVIATIONS.assert_close(
+                a, b, "lbfgs float32 coefs_", rtol=1e-3, atol=1e-5, record=False
+            )
+        _DEVIATIONS.assert_close(
+            ours.loss_, theirs.loss_, "lbfgs float32 loss_", rtol=1e-4, record=False
+        )
         assert ours.n_iter_ == theirs.n_iter_
         if TASKS[task][0] == "classifier":
             assert_array_equal(ours.predict(X32), theirs.predict(X32))
-            _DEVIATIONS.assert_close(ours.predict_proba(X32), theirs.predict_proba(X32), "p",
-                                     rtol=1e-3, atol=1e-5, record=False)
+            _DEVIATIONS.assert_close(
+                ours.predict_proba(X32),
+                theirs.predict_proba(X32),
+                "p",
+                rtol=1e-3,
+                atol=1e-5,
+                record=False,
+            )
         else:
-            _DEVIATIONS.assert_close(ours.predict(X32), theirs.predict(X32), "p", rtol=1e-3,
-                                     atol=1e-5, record=False)
+            _DEVIATIONS.assert_close(
+                ours.predict(X32), theirs.predict(X32), "p", rtol=1e-3, atol=1e-5, record=False
+            )
     else:
         assert all(c.dtype == np.float32 for c in theirs.coefs_ + theirs.intercepts_)
-        _assert_parity(ours, theirs, X32, f"{solver}-float32-{task}", rtol=1e-4, atol=1e-6,
-                       record=False)
+        _assert_parity(
+            ours, theirs, X32, f"{solver}-float32-{task}", rtol=1e-4, atol=1e-6, record=False
+        )
 
 
 # ---------------------------------------------------------------------------

@@ -27,13 +27,13 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _parity import DeviationLog, estimators, fit_quietly
 from numba import njit
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import neural_network as sk_nn
 from sklearn.utils import get_tags
 
 import skreg
-from _parity import DeviationLog, estimators, fit_quietly
 from skreg import _kernels as k
 
 DENSE_RTOL = 1e-9
@@ -60,7 +60,11 @@ def _make_data():
     tasks = {
         "binary": ("classifier", X, (score > 0).astype(int)),
         "multiclass": ("classifier", X, np.digitize(score, np.quantile(score, [0.33, 0.66]))),
-        "multilabel": ("classifier", X, np.column_stack([score > 0, X[:, 0] > 0, X[:, 1] < 0]).astype(int)),
+        "multilabel": (
+            "classifier",
+            X,
+            np.column_stack([score > 0, X[:, 0] > 0, X[:, 1] < 0]).astype(int),
+        ),
         "regression": ("regressor", X, score / score.std()),
         "multioutput": ("regressor", X, np.column_stack([score, X[:, 2] - X[:, 3]]) / score.std()),
     }
@@ -110,16 +114,24 @@ def test_every_container_fit_predict(task, container):
     copy = X_sparse.copy()
     dense = fit_quietly(Est(**BASE, **SOLVER_PARAMS["adam"]), X, y)
     sparse = fit_quietly(Est(**BASE, **SOLVER_PARAMS["adam"]), X_sparse, y)
-    _assert_same_model(sparse, dense, X, f"{container.__name__}-{task}", rtol=DENSE_RTOL,
-                       atol=DENSE_ATOL, record=False)
+    _assert_same_model(
+        sparse,
+        dense,
+        X,
+        f"{container.__name__}-{task}",
+        rtol=DENSE_RTOL,
+        atol=DENSE_ATOL,
+        record=False,
+    )
     # Predicting on the sparse input equals predicting on the dense one, with
     # either model.
     if kind == "classifier":
         assert_array_equal(sparse.predict(X_sparse), dense.predict(X))
         assert_allclose(sparse.predict_proba(X_sparse), dense.predict_proba(X), rtol=1e-12)
         assert_allclose(dense.predict_proba(X_sparse), dense.predict_proba(X), rtol=1e-12)
-        assert_allclose(sparse.predict_log_proba(X_sparse), np.log(dense.predict_proba(X)),
-                        rtol=1e-9)
+        assert_allclose(
+            sparse.predict_log_proba(X_sparse), np.log(dense.predict_proba(X)), rtol=1e-9
+        )
     else:
         assert_allclose(sparse.predict(X_sparse), dense.predict(X), rtol=1e-12, atol=1e-14)
         assert_allclose(dense.predict(X_sparse), dense.predict(X), rtol=1e-12, atol=1e-14)
@@ -141,8 +153,15 @@ def test_every_container_partial_fit(task, container):
         kwargs = classes if call == 0 else {}
         dense.partial_fit(X[rows], y[rows], **kwargs)
         sparse.partial_fit(container(X[rows]), y[rows], **kwargs)
-    _assert_same_model(sparse, dense, X, f"partial_fit-{container.__name__}-{task}",
-                       rtol=DENSE_RTOL, atol=DENSE_ATOL, record=False)
+    _assert_same_model(
+        sparse,
+        dense,
+        X,
+        f"partial_fit-{container.__name__}-{task}",
+        rtol=DENSE_RTOL,
+        atol=DENSE_ATOL,
+        record=False,
+    )
     X_sparse = container(X)
     if kind == "classifier":
         assert_allclose(sparse.predict_proba(X_sparse), dense.predict_proba(X), rtol=1e-12)
@@ -185,8 +204,9 @@ def test_non_canonical_csr_and_coo_with_duplicates():
     dense = fit_quietly(skreg.MLPRegressor(**BASE, **SOLVER_PARAMS["sgd"]), X, y)
     for X_sparse in (coo, csr):
         model = fit_quietly(skreg.MLPRegressor(**BASE, **SOLVER_PARAMS["sgd"]), X_sparse, y)
-        _assert_same_model(model, dense, X, "non-canonical", rtol=DENSE_RTOL, atol=DENSE_ATOL,
-                           record=False)
+        _assert_same_model(
+            model, dense, X, "non-canonical", rtol=DENSE_RTOL, atol=DENSE_ATOL, record=False
+        )
         assert_allclose(dense.predict(X_sparse), dense.predict(X), rtol=1e-12, atol=1e-14)
 
 
@@ -196,11 +216,15 @@ def test_sparse_predict_in_several_chunks():
     rng = np.random.default_rng(2)
     X = sp.random(5000, 30, density=0.1, format="csr", random_state=rng)
     X = sp.vstack([X, sp.csr_matrix((3, 30))]).tocsr()
-    model = fit_quietly(skreg.MLPClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0),
-                        X[:300], (X[:300].sum(axis=1).A1 > 1.4).astype(int))
+    model = fit_quietly(
+        skreg.MLPClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0),
+        X[:300],
+        (X[:300].sum(axis=1).A1 > 1.4).astype(int),
+    )
     assert_allclose(model.predict_proba(X), model.predict_proba(X.toarray()), rtol=1e-12)
-    assert_allclose(model.predict_proba(X[-3:])[0], model.predict_proba(np.zeros((1, 30)))[0],
-                    rtol=1e-12)
+    assert_allclose(
+        model.predict_proba(X[-3:])[0], model.predict_proba(np.zeros((1, 30)))[0], rtol=1e-12
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -227,13 +251,19 @@ def _sample_weight(n):
 def test_sparse_fit_equals_dense_fit(task, solver, early_stopping, weighted):
     kind, X, y = TASKS[task]
     Est, _ = estimators(kind)
-    params = dict(BASE, **SOLVER_PARAMS[solver], early_stopping=early_stopping,
-                  validation_fraction=0.2, max_iter=12)
+    params = dict(
+        BASE,
+        **SOLVER_PARAMS[solver],
+        early_stopping=early_stopping,
+        validation_fraction=0.2,
+        max_iter=12,
+    )
     sw = _sample_weight(X.shape[0]) if weighted else None
     dense = fit_quietly(Est(**params), X, y, sample_weight=sw)
     sparse = fit_quietly(Est(**params), sp.csr_matrix(X), y, sample_weight=sw)
-    _assert_same_model(sparse, dense, X, f"dense-{solver}-{task}", rtol=DENSE_RTOL,
-                       atol=DENSE_ATOL, record=False)
+    _assert_same_model(
+        sparse, dense, X, f"dense-{solver}-{task}", rtol=DENSE_RTOL, atol=DENSE_ATOL, record=False
+    )
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
@@ -246,10 +276,15 @@ def test_sparse_float32_fit_equals_dense_float32_fit(task, solver):
     dense = fit_quietly(Est(**params), X32, y)
     sparse = fit_quietly(Est(**params), sp.csr_matrix(X32), y)
     assert all(c.dtype == np.float32 for c in sparse.coefs_ + sparse.intercepts_)
-    for a, b in zip(sparse.coefs_ + sparse.intercepts_, dense.coefs_ + dense.intercepts_):
+    for a, b in zip(
+        sparse.coefs_ + sparse.intercepts_, dense.coefs_ + dense.intercepts_, strict=True
+    ):
         assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-    out = sparse.predict_proba(sp.csr_matrix(X32)) if kind == "classifier" else sparse.predict(
-        sp.csr_matrix(X32))
+    out = (
+        sparse.predict_proba(sp.csr_matrix(X32))
+        if kind == "classifier"
+        else sparse.predict(sp.csr_matrix(X32))
+    )
     assert out.dtype == np.float32
     ref = dense.predict_proba(X32) if kind == "classifier" else dense.predict(X32)
     assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
@@ -260,7 +295,9 @@ def test_sparse_float32_fit_equals_dense_float32_fit(task, solver):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_array], ids=["csr_matrix", "csc_array"])
+@pytest.mark.parametrize(
+    "container", [sp.csr_matrix, sp.csc_array], ids=["csr_matrix", "csc_array"]
+)
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 @pytest.mark.parametrize("task", TASK_NAMES)
 def test_sparse_parity_with_sklearn(task, solver, container):
@@ -278,8 +315,9 @@ def test_sparse_parity_with_sklearn(task, solver, container):
 def test_sparse_parity_with_sklearn_early_stopping_and_sample_weight(task, solver):
     kind, X, y = TASKS[task]
     Ours, Theirs = estimators(kind)
-    params = dict(BASE, **SOLVER_PARAMS[solver], early_stopping=True, validation_fraction=0.2,
-                  max_iter=10)
+    params = dict(
+        BASE, **SOLVER_PARAMS[solver], early_stopping=True, validation_fraction=0.2, max_iter=10
+    )
     sw = _sample_weight(X.shape[0])
     X_sparse = sp.csr_array(X)
     ours = fit_quietly(Ours(l2=1e-3, **params), X_sparse, y, sample_weight=sw)
@@ -326,8 +364,9 @@ def _kernel_csr(dtype=np.float64):
         data += row_data
         indices += row_idx
         indptr.append(len(data))
-    X = sp.csr_matrix((np.array(data, dtype=dtype), np.array(indices), np.array(indptr)),
-                      shape=(n, d))
+    X = sp.csr_matrix(
+        (np.array(data, dtype=dtype), np.array(indices), np.array(indptr)), shape=(n, d)
+    )
     assert not X.has_canonical_format
     assert_allclose(X.toarray(), dense.astype(dtype), rtol=1e-6)
     return X, X.toarray()
@@ -336,7 +375,10 @@ def _kernel_csr(dtype=np.float64):
 ROWS = np.array([4, 0, 2, 4, 8, 6, 1, 4], dtype=np.int64)  # out of order, repeated, empty rows
 # No sparse values after input dropout: the products read the CSR data.
 NO_DROPPED = {dtype: np.empty(0, dtype=dtype) for dtype in (np.float64, np.float32)}
-DTYPES = [pytest.param(np.float64, 1e-12, id="float64"), pytest.param(np.float32, 1e-5, id="float32")]
+DTYPES = [
+    pytest.param(np.float64, 1e-12, id="float64"),
+    pytest.param(np.float32, 1e-5, id="float32"),
+]
 
 
 @pytest.mark.parametrize("dtype, rtol", DTYPES)
@@ -417,7 +459,10 @@ def _kernel_problem(loss, n_outputs, dtype=np.float64):
     X, dense = _kernel_csr(dtype)
     rng = np.random.default_rng(13)
     layer_units = np.array([X.shape[1], 5, 4, n_outputs], dtype=np.int64)
-    n_params = int(sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:])) + layer_units[1:].sum())
+    n_params = int(
+        sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:], strict=True))
+        + layer_units[1:].sum()
+    )
     params = rng.normal(0.0, 0.5, size=n_params).astype(dtype)
     n = X.shape[0]
     if loss == k.LOSS_SQUARED_ERROR:
@@ -456,8 +501,18 @@ def test_loss_and_gradient_csr_equals_dense(loss, n_outputs, activation, chunk_s
         grads = np.full_like(params, np.nan)
         grad_scratch = np.full_like(params, np.nan)
         work = np.full(k.workspace_size(layer_units, chunk_size, gathered), np.nan)
-        loss_value = k.loss_and_gradient(*k.kernel_input(X_in), k.read_only_view(Y), k.read_only_view(w), params, grads, grad_scratch,
-                                         work, layer_units, config, hyper)
+        loss_value = k.loss_and_gradient(
+            *k.kernel_input(X_in),
+            k.read_only_view(Y),
+            k.read_only_view(w),
+            params,
+            grads,
+            grad_scratch,
+            work,
+            layer_units,
+            config,
+            hyper,
+        )
         results.append((loss_value, grads))
     (loss_sparse, grad_sparse), (loss_dense, grad_dense) = results
     assert np.isfinite(loss_sparse)
@@ -483,8 +538,9 @@ def test_run_epoch_csr_equals_dense(loss, n_outputs, solver, dtype, rtol):
     dropout = np.array([0.3, 0.0])
     order = np.random.default_rng(14).permutation(X.shape[0]).astype(np.int64)
     rng = np.random.default_rng(15)
-    state0 = np.stack([rng.normal(0, 0.05, params.shape[0]),
-                       rng.uniform(0.01, 0.1, params.shape[0])]).astype(dtype)
+    state0 = np.stack(
+        [rng.normal(0, 0.05, params.shape[0]), rng.uniform(0.01, 0.1, params.shape[0])]
+    ).astype(dtype)
     results = []
     for X_in, gathered in ((X, 0), (dense, X.shape[1])):
         p = params.copy()
@@ -492,8 +548,22 @@ def test_run_epoch_csr_equals_dense(loss, n_outputs, solver, dtype, rtol):
         adam_steps = np.array([2], dtype=np.int64)
         rng_state = np.array([99], dtype=np.uint64)
         work = np.full(k.workspace_size(layer_units, batch_size, gathered), np.nan, dtype=dtype)
-        loss_sum = k.run_epoch(*k.kernel_input(X_in), k.read_only_view(Y), k.read_only_view(w), order, p, np.empty_like(p), state,
-                               work, layer_units, config, hyper, dropout, adam_steps, rng_state)
+        loss_sum = k.run_epoch(
+            *k.kernel_input(X_in),
+            k.read_only_view(Y),
+            k.read_only_view(w),
+            order,
+            p,
+            np.empty_like(p),
+            state,
+            work,
+            layer_units,
+            config,
+            hyper,
+            dropout,
+            adam_steps,
+            rng_state,
+        )
         results.append((loss_sum, p, state, int(adam_steps[0]), int(rng_state[0])))
     (ls, ps, ss, ts, rs), (ld, pd, sd, td, rd) = results
     assert np.isfinite(ls)
@@ -537,7 +607,8 @@ def test_tracemalloc_sees_numpy_and_numba_allocations():
         tracemalloc.stop()
     assert numpy_peak >= 8 * n
     assert numba_peak >= 8 * n, (
-        f"Numba's kernel allocations are not visible to tracemalloc (peak {numba_peak} B)")
+        f"Numba's kernel allocations are not visible to tracemalloc (peak {numba_peak} B)"
+    )
 
 
 def _large_csr(n_samples, n_features, density, seed):
@@ -547,7 +618,9 @@ def _large_csr(n_samples, n_features, density, seed):
     indices = np.sort(rng.choice(n_features, size=(n_samples, per_row), replace=True), axis=1)
     indptr = np.arange(0, n_samples * per_row + 1, per_row, dtype=np.int64)
     data = rng.normal(size=n_samples * per_row)
-    return sp.csr_matrix((data, indices.ravel().astype(np.int32), indptr), shape=(n_samples, n_features))
+    return sp.csr_matrix(
+        (data, indices.ravel().astype(np.int32), indptr), shape=(n_samples, n_features)
+    )
 
 
 def _traced_peak(function, *args):
@@ -572,18 +645,25 @@ def test_sparse_fit_memory_stays_far_below_dense_size(solver):
     dense_bytes = n_samples * n_features * 8  # 8 GB
     csr_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes  # 6 MB
     param_bytes = (n_features * hidden + hidden * 1 + hidden + 1) * 8  # 6.4 MB
-    est = skreg.MLPClassifier(hidden_layer_sizes=(hidden,), solver=solver, max_iter=1,
-                              random_state=0, learning_rate_init=0.01)
+    est = skreg.MLPClassifier(
+        hidden_layer_sizes=(hidden,),
+        solver=solver,
+        max_iter=1,
+        random_state=0,
+        learning_rate_init=0.01,
+    )
     fit_quietly(est, X[:50], y[:50])  # compile or load the kernels outside the trace
     est = skreg.MLPClassifier(**est.get_params())
     fit_peak = _traced_peak(fit_quietly, est, X, y)
     partial_fit_peak = _traced_peak(est.partial_fit, X, y)
     predict_peak = _traced_peak(est.predict_proba, X)
     proba = est.predict_proba(X)
-    print(f"\n[sparse memory {solver}] X {n_samples}x{n_features} nnz={X.nnz}: dense "
-          f"{dense_bytes / 1e9:.1f} GB, CSR {csr_bytes / 1e6:.1f} MB, parameters "
-          f"{param_bytes / 1e6:.1f} MB; traced peak fit {fit_peak / 1e6:.1f} MB, partial_fit "
-          f"{partial_fit_peak / 1e6:.1f} MB, predict {predict_peak / 1e6:.1f} MB")
+    print(
+        f"\n[sparse memory {solver}] X {n_samples}x{n_features} nnz={X.nnz}: dense "
+        f"{dense_bytes / 1e9:.1f} GB, CSR {csr_bytes / 1e6:.1f} MB, parameters "
+        f"{param_bytes / 1e6:.1f} MB; traced peak fit {fit_peak / 1e6:.1f} MB, partial_fit "
+        f"{partial_fit_peak / 1e6:.1f} MB, predict {predict_peak / 1e6:.1f} MB"
+    )
     assert proba.shape == (n_samples, 2)
     assert est.n_iter_ == 1 and est.t_ == 2 * n_samples
     for peak in (fit_peak, partial_fit_peak, predict_peak):
@@ -600,9 +680,11 @@ def test_sparse_fit_memory_stays_far_below_dense_size(solver):
 
 def test_zz_report_largest_deviation():
     kind, X, y = TASKS["multiclass"]
-    ours = fit_quietly(skreg.MLPClassifier(l2=1e-3, **BASE, **SOLVER_PARAMS["adam"]),
-                       sp.csr_matrix(X), y)
-    theirs = fit_quietly(sk_nn.MLPClassifier(alpha=1e-3, **BASE, **SOLVER_PARAMS["adam"]),
-                         sp.csr_matrix(X), y)
+    ours = fit_quietly(
+        skreg.MLPClassifier(l2=1e-3, **BASE, **SOLVER_PARAMS["adam"]), sp.csr_matrix(X), y
+    )
+    theirs = fit_quietly(
+        sk_nn.MLPClassifier(alpha=1e-3, **BASE, **SOLVER_PARAMS["adam"]), sp.csr_matrix(X), y
+    )
     _assert_same_model(ours, theirs, sp.csr_matrix(X), "report")
     _DEVIATIONS.report("sparse parity")

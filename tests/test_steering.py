@@ -30,10 +30,12 @@ from sklearn.utils.class_weight import compute_sample_weight
 import skreg._mlp
 from skreg import MLPClassifier, MLPRegressor
 
-X_BIN, Y_BIN = make_classification(n_samples=240, n_features=6, n_informative=4,
-                                   n_redundant=0, random_state=0)
-X_MULTI, Y_MULTI = make_classification(n_samples=240, n_features=6, n_informative=4,
-                                       n_redundant=0, n_classes=3, random_state=1)
+X_BIN, Y_BIN = make_classification(
+    n_samples=240, n_features=6, n_informative=4, n_redundant=0, random_state=0
+)
+X_MULTI, Y_MULTI = make_classification(
+    n_samples=240, n_features=6, n_informative=4, n_redundant=0, n_classes=3, random_state=1
+)
 X_REG, Y_REG = make_regression(n_samples=240, n_features=6, noise=5.0, random_state=0)
 Y_REG = Y_REG / Y_REG.std()
 Y_LABELS = np.stack([Y_MULTI == 0, Y_MULTI == 2], axis=1).astype(int)
@@ -96,8 +98,13 @@ def test_given_validation_data_replaces_the_split_row_for_row(task, recorded_spl
     Est, X, y = TASKS[task]
     internal = fit(Est(**ES, shuffle=False), X, y)
     training_rows, validation_rows = recorded_split["rows"]
-    given = fit(Est(**ES, shuffle=False), X[training_rows], y[training_rows],
-                X_val=X[validation_rows], y_val=y[validation_rows])
+    given = fit(
+        Est(**ES, shuffle=False),
+        X[training_rows],
+        y[training_rows],
+        X_val=X[validation_rows],
+        y_val=y[validation_rows],
+    )
     assert_same_network(internal, given)
     assert internal.validation_scores_ == given.validation_scores_
     assert internal.validation_loss_curve_ == given.validation_loss_curve_
@@ -117,10 +124,12 @@ def test_all_of_X_trains_when_X_val_is_given(task):
 def test_sample_weight_val_weights_the_validation_score():
     X_train, y_train, X_val, y_val = split(X_BIN, Y_BIN)
     weights = np.where(y_val == 1, 3.0, 0.5)
-    est = fit(MLPClassifier(**ES), X_train, y_train, X_val=X_val, y_val=y_val,
-              sample_weight_val=weights)
-    assert est.best_validation_score_ == accuracy_score(y_val, est.predict(X_val),
-                                                        sample_weight=weights)
+    est = fit(
+        MLPClassifier(**ES), X_train, y_train, X_val=X_val, y_val=y_val, sample_weight_val=weights
+    )
+    assert est.best_validation_score_ == accuracy_score(
+        y_val, est.predict(X_val), sample_weight=weights
+    )
     unweighted = accuracy_score(y_val, est.predict(X_val))
     assert est.best_validation_score_ != unweighted
 
@@ -130,8 +139,7 @@ def test_validation_data_of_another_dtype_or_format_scores_the_same(dtype):
     """X_val follows the model's dtype; dense and CSR validation data give the
     same fit."""
     X_train, y_train, X_val, y_val = split(X_MULTI.astype(dtype), Y_MULTI)
-    dense = fit(MLPClassifier(**ES), X_train, y_train, X_val=X_val.astype(np.float64),
-                y_val=y_val)
+    dense = fit(MLPClassifier(**ES), X_train, y_train, X_val=X_val.astype(np.float64), y_val=y_val)
     csr = fit(MLPClassifier(**ES), X_train, y_train, X_val=sp.csr_matrix(X_val), y_val=y_val)
     assert dense.coefs_[0].dtype == dtype
     assert_same_network(dense, csr)
@@ -146,56 +154,129 @@ def test_string_labels_and_a_data_frame(scoring):
     with warnings.catch_warnings():
         # Such as "X does not have valid feature names": none is expected.
         warnings.simplefilter("error", UserWarning)
-        est = fit(MLPClassifier(**ES, scoring=scoring), X_train, y_train, X_val=X_val,
-                  y_val=y_val)
+        est = fit(MLPClassifier(**ES, scoring=scoring), X_train, y_train, X_val=X_val, y_val=y_val)
     assert list(est.feature_names_in_) == list(frame.columns)
     score = balanced_accuracy_score if scoring else accuracy_score
     assert score(y_val, est.predict(X_val)) == est.best_validation_score_
 
 
 BAD_VALIDATION = [
-    ("X_val-without-y_val", MLPClassifier, ES, dict(X_val=X_BIN[:10]),
-     "X_val is provided, but y_val was not provided."),
-    ("y_val-without-X_val", MLPRegressor, ES, dict(y_val=Y_REG[:10]),
-     "y_val is provided, but X_val was not provided."),
-    ("sample_weight_val-alone", MLPClassifier, ES, dict(sample_weight_val=np.ones(10)),
-     "sample_weight_val is provided, but X_val and y_val were not provided."),
-    ("without-early-stopping", MLPClassifier, SMALL, dict(X_val=X_BIN[:10], y_val=Y_BIN[:10]),
-     "X_val and y_val are passed to fit while at the same time early_stopping is False"),
-    ("lbfgs", MLPRegressor, dict(ES, solver="lbfgs"), dict(X_val=X_REG[:10], y_val=Y_REG[:10]),
-     "X_val and y_val are for early stopping, which solver='lbfgs' does not do"),
-    ("narrower", MLPClassifier, ES, dict(X_val=X_BIN[:10, :5], y_val=Y_BIN[:10]),
-     "Invalid X_val: X has 5 features, but MLPClassifier is expecting 6 features"),
-    ("nan", MLPRegressor, ES, dict(X_val=np.where(X_REG[:10] > 1, np.nan, X_REG[:10]),
-                                   y_val=Y_REG[:10]),
-     "Invalid X_val: Input X contains NaN"),
-    ("one-row", MLPRegressor, ES, dict(X_val=X_REG[:1], y_val=Y_REG[:1]),
-     "X_val has 1 sample; early stopping needs at least 2 validation samples"),
-    ("shorter-y_val", MLPClassifier, ES, dict(X_val=X_BIN[:10], y_val=Y_BIN[:9]),
-     "y_val has 9 samples, but X_val has 10"),
-    ("unseen-label", MLPClassifier, ES, dict(X_val=X_BIN[:3], y_val=[0, 1, 7]),
-     re.escape("y_val has labels that y does not have: [7]")),
-    ("nan-target", MLPRegressor, ES, dict(X_val=X_REG[:3], y_val=[0.0, np.nan, 1.0]),
-     "Input y_val contains NaN"),
-    ("two-outputs-for-one", MLPRegressor, ES, dict(X_val=X_REG[:3], y_val=np.ones((3, 2))),
-     "y_val has 2 outputs, but y has 1"),
-    ("negative-weight", MLPClassifier, ES,
-     dict(X_val=X_BIN[:3], y_val=Y_BIN[:3], sample_weight_val=[1.0, -1.0, 1.0]),
-     "Negative values in data passed to `sample_weight`"),
-    ("zero-weights", MLPClassifier, ES,
-     dict(X_val=X_BIN[:3], y_val=Y_BIN[:3], sample_weight_val=np.zeros(3)),
-     "Sample weights must contain at least one non-zero number"),
-    ("short-weights", MLPRegressor, ES,
-     dict(X_val=X_REG[:3], y_val=Y_REG[:3], sample_weight_val=np.ones(2)),
-     re.escape("sample_weight.shape == (2,), expected (3,)")),
+    (
+        "X_val-without-y_val",
+        MLPClassifier,
+        ES,
+        dict(X_val=X_BIN[:10]),
+        "X_val is provided, but y_val was not provided.",
+    ),
+    (
+        "y_val-without-X_val",
+        MLPRegressor,
+        ES,
+        dict(y_val=Y_REG[:10]),
+        "y_val is provided, but X_val was not provided.",
+    ),
+    (
+        "sample_weight_val-alone",
+        MLPClassifier,
+        ES,
+        dict(sample_weight_val=np.ones(10)),
+        "sample_weight_val is provided, but X_val and y_val were not provided.",
+    ),
+    (
+        "without-early-stopping",
+        MLPClassifier,
+        SMALL,
+        dict(X_val=X_BIN[:10], y_val=Y_BIN[:10]),
+        "X_val and y_val are passed to fit while at the same time early_stopping is False",
+    ),
+    (
+        "lbfgs",
+        MLPRegressor,
+        dict(ES, solver="lbfgs"),
+        dict(X_val=X_REG[:10], y_val=Y_REG[:10]),
+        "X_val and y_val are for early stopping, which solver='lbfgs' does not do",
+    ),
+    (
+        "narrower",
+        MLPClassifier,
+        ES,
+        dict(X_val=X_BIN[:10, :5], y_val=Y_BIN[:10]),
+        "Invalid X_val: X has 5 features, but MLPClassifier is expecting 6 features",
+    ),
+    (
+        "nan",
+        MLPRegressor,
+        ES,
+        dict(X_val=np.where(X_REG[:10] > 1, np.nan, X_REG[:10]), y_val=Y_REG[:10]),
+        "Invalid X_val: Input X contains NaN",
+    ),
+    (
+        "one-row",
+        MLPRegressor,
+        ES,
+        dict(X_val=X_REG[:1], y_val=Y_REG[:1]),
+        "X_val has 1 sample; early stopping needs at least 2 validation samples",
+    ),
+    (
+        "shorter-y_val",
+        MLPClassifier,
+        ES,
+        dict(X_val=X_BIN[:10], y_val=Y_BIN[:9]),
+        "y_val has 9 samples, but X_val has 10",
+    ),
+    (
+        "unseen-label",
+        MLPClassifier,
+        ES,
+        dict(X_val=X_BIN[:3], y_val=[0, 1, 7]),
+        re.escape("y_val has labels that y does not have: [7]"),
+    ),
+    (
+        "nan-target",
+        MLPRegressor,
+        ES,
+        dict(X_val=X_REG[:3], y_val=[0.0, np.nan, 1.0]),
+        "Input y_val contains NaN",
+    ),
+    (
+        "two-outputs-for-one",
+        MLPRegressor,
+        ES,
+        dict(X_val=X_REG[:3], y_val=np.ones((3, 2))),
+        "y_val has 2 outputs, but y has 1",
+    ),
+    (
+        "negative-weight",
+        MLPClassifier,
+        ES,
+        dict(X_val=X_BIN[:3], y_val=Y_BIN[:3], sample_weight_val=[1.0, -1.0, 1.0]),
+        "Negative values in data passed to `sample_weight`",
+    ),
+    (
+        "zero-weights",
+        MLPClassifier,
+        ES,
+        dict(X_val=X_BIN[:3], y_val=Y_BIN[:3], sample_weight_val=np.zeros(3)),
+        "Sample weights must contain at least one non-zero number",
+    ),
+    (
+        "short-weights",
+        MLPRegressor,
+        ES,
+        dict(X_val=X_REG[:3], y_val=Y_REG[:3], sample_weight_val=np.ones(2)),
+        re.escape("sample_weight.shape == (2,), expected (3,)"),
+    ),
 ]
 
 
-@pytest.mark.parametrize("Est, params, fit_params, message",
-                         [case[1:] for case in BAD_VALIDATION],
-                         ids=[case[0] for case in BAD_VALIDATION])
-def test_bad_validation_data_is_refused_and_leaves_a_fitted_model_intact(Est, params,
-                                                                         fit_params, message):
+@pytest.mark.parametrize(
+    "Est, params, fit_params, message",
+    [case[1:] for case in BAD_VALIDATION],
+    ids=[case[0] for case in BAD_VALIDATION],
+)
+def test_bad_validation_data_is_refused_and_leaves_a_fitted_model_intact(
+    Est, params, fit_params, message
+):
     X, y = (X_BIN, Y_BIN) if Est is MLPClassifier else (X_REG, Y_REG)
     est = fit(Est(**params), X, y)
     before = [a.copy() for a in network(est)]
@@ -214,14 +295,16 @@ def test_validation_targets_of_another_shape_for_multilabel():
 def test_validation_data_with_other_feature_names():
     frame = pd.DataFrame(X_REG, columns=list("abcdef"))
     with pytest.raises(ValueError, match="Invalid X_val: The feature names should match"):
-        MLPRegressor(**ES).fit(frame, Y_REG, X_val=frame.rename(columns={"a": "z"})[:5],
-                                y_val=Y_REG[:5])
+        MLPRegressor(**ES).fit(
+            frame, Y_REG, X_val=frame.rename(columns={"a": "z"})[:5], y_val=Y_REG[:5]
+        )
 
 
 def test_poisson_validation_targets_must_not_be_negative():
     with pytest.raises(ValueError, match="requires non-negative targets y_val"):
-        MLPRegressor(loss="poisson", **ES).fit(X_REG, np.abs(Y_REG), X_val=X_REG[:5],
-                                               y_val=-np.ones(5))
+        MLPRegressor(loss="poisson", **ES).fit(
+            X_REG, np.abs(Y_REG), X_val=X_REG[:5], y_val=-np.ones(5)
+        )
 
 
 def test_partial_fit_takes_no_validation_data():
@@ -245,8 +328,13 @@ def test_pipeline_transforms_X_val_with_the_fitted_scaler():
     with sklearn.config_context(enable_metadata_routing=True):
         pipeline = fit(routed_pipeline(), X_train, y_train, X_val=X_val, y_val=y_val)
     scaler = StandardScaler().fit(X_train)
-    by_hand = fit(MLPClassifier(**ES), scaler.transform(X_train), y_train,
-                  X_val=scaler.transform(X_val), y_val=y_val)
+    by_hand = fit(
+        MLPClassifier(**ES),
+        scaler.transform(X_train),
+        y_train,
+        X_val=scaler.transform(X_val),
+        y_val=y_val,
+    )
     assert_same_network(pipeline[-1], by_hand)
     assert pipeline[-1].validation_scores_ == by_hand.validation_scores_
 
@@ -258,9 +346,14 @@ def test_grid_search_and_cross_validate_pass_validation_data_on():
         fit(search, X_train, y_train, X_val=X_val, y_val=y_val)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            results = cross_validate(routed_pipeline(), X_train, y_train, cv=3,
-                                     params={"X_val": X_val, "y_val": y_val},
-                                     return_estimator=True)
+            results = cross_validate(
+                routed_pipeline(),
+                X_train,
+                y_train,
+                cv=3,
+                params={"X_val": X_val, "y_val": y_val},
+                return_estimator=True,
+            )
     best = search.best_estimator_[-1]
     scaler = search.best_estimator_[0]
     assert best.best_validation_score_ == best.score(scaler.transform(X_val), y_val)
@@ -311,8 +404,14 @@ def test_poisson_validation_loss_is_half_the_mean_deviance():
     y = np.exp(Y_REG / 3)
     X_train, y_train, X_val, y_val = split(X_REG, y)
     weights = np.linspace(0.5, 2.0, y_val.shape[0])
-    est = fit(MLPRegressor(loss="poisson", **ES, scoring="loss"), X_train, y_train,
-              X_val=X_val, y_val=y_val, sample_weight_val=weights)
+    est = fit(
+        MLPRegressor(loss="poisson", **ES, scoring="loss"),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+        sample_weight_val=weights,
+    )
     expected = 0.5 * mean_poisson_deviance(y_val, est.predict(X_val), sample_weight=weights)
     assert -est.best_validation_score_ == pytest.approx(expected, rel=1e-12)
 
@@ -324,8 +423,9 @@ def test_no_validation_loss_curve_without_early_stopping():
 
 
 def test_warm_start_continues_the_validation_loss_curve():
-    est = fit(MLPClassifier(**dict(ES, max_iter=4, n_iter_no_change=50), warm_start=True),
-              X_BIN, Y_BIN)
+    est = fit(
+        MLPClassifier(**dict(ES, max_iter=4, n_iter_no_change=50), warm_start=True), X_BIN, Y_BIN
+    )
     first = list(est.validation_loss_curve_)
     fit(est, X_BIN, Y_BIN)
     assert len(est.validation_loss_curve_) == 8
@@ -335,8 +435,11 @@ def test_warm_start_continues_the_validation_loss_curve():
 @pytest.mark.parametrize("switch_on", [True, False])
 def test_warm_start_that_switches_early_stopping_starts_its_history(switch_on):
     """scikit-learn's MLP raises an AttributeError or TypeError here."""
-    est = fit(MLPClassifier(**dict(SMALL, max_iter=4), warm_start=True,
-                            early_stopping=not switch_on), X_BIN, Y_BIN)
+    est = fit(
+        MLPClassifier(**dict(SMALL, max_iter=4), warm_start=True, early_stopping=not switch_on),
+        X_BIN,
+        Y_BIN,
+    )
     est.set_params(early_stopping=switch_on)
     fit(est, X_BIN, Y_BIN)
     if switch_on:
@@ -347,10 +450,15 @@ def test_warm_start_that_switches_early_stopping_starts_its_history(switch_on):
 
 @pytest.mark.parametrize(
     "task, scoring, metric",
-    [("binary", "roc_auc", lambda est, X, y: roc_auc_score(y, est.predict_proba(X)[:, 1])),
-     ("multiclass", "neg_log_loss", lambda est, X, y: -log_loss(y, est.predict_proba(X))),
-     ("regression", "neg_mean_squared_error",
-      lambda est, X, y: -mean_squared_error(y, est.predict(X)))],
+    [
+        ("binary", "roc_auc", lambda est, X, y: roc_auc_score(y, est.predict_proba(X)[:, 1])),
+        ("multiclass", "neg_log_loss", lambda est, X, y: -log_loss(y, est.predict_proba(X))),
+        (
+            "regression",
+            "neg_mean_squared_error",
+            lambda est, X, y: -mean_squared_error(y, est.predict(X)),
+        ),
+    ],
     ids=["roc_auc", "neg_log_loss", "neg_mean_squared_error"],
 )
 def test_scorer_names_score_with_the_named_metric(task, scoring, metric):
@@ -384,8 +492,13 @@ def test_scoring_changes_when_training_stops():
     X, y = make_classification(n_samples=400, n_features=10, random_state=3)
     X_train, y_train, X_val, y_val = split(X, y, n_val=100)
     stopped = {
-        scoring: fit(MLPClassifier(**dict(ES, max_iter=200), scoring=scoring),
-                     X_train, y_train, X_val=X_val, y_val=y_val).n_iter_
+        scoring: fit(
+            MLPClassifier(**dict(ES, max_iter=200), scoring=scoring),
+            X_train,
+            y_train,
+            X_val=X_val,
+            y_val=y_val,
+        ).n_iter_
         for scoring in (None, "loss")
     }
     assert stopped[None] < stopped["loss"], stopped
@@ -404,8 +517,7 @@ def test_a_score_that_is_never_a_number_is_an_error():
 def test_scoring_none_is_the_estimators_score():
     X_train, y_train, X_val, y_val = split(X_BIN, Y_BIN)
     default = fit(MLPClassifier(**ES), X_train, y_train, X_val=X_val, y_val=y_val)
-    named = fit(MLPClassifier(**ES, scoring="accuracy"), X_train, y_train,
-                X_val=X_val, y_val=y_val)
+    named = fit(MLPClassifier(**ES, scoring="accuracy"), X_train, y_train, X_val=X_val, y_val=y_val)
     assert default.validation_scores_ == named.validation_scores_
     assert_same_network(default, named)
 
@@ -430,8 +542,15 @@ def test_a_diverging_network_scores_nan_without_calling_the_scorer():
         calls.append(1)
         return 0.0
 
-    est = MLPRegressor(solver="sgd", learning_rate_init=1e6, hidden_layer_sizes=(5,),
-                       max_iter=20, random_state=0, early_stopping=True, scoring=scorer)
+    est = MLPRegressor(
+        solver="sgd",
+        learning_rate_init=1e6,
+        hidden_layer_sizes=(5,),
+        max_iter=20,
+        random_state=0,
+        early_stopping=True,
+        scoring=scorer,
+    )
     with pytest.warns(ConvergenceWarning, match="Training diverged"):
         est.fit(X_REG[10:], Y_REG[10:] * 1e10, X_val=X_REG[:10], y_val=Y_REG[:10] * 1e10)
     scores = np.array(est.validation_scores_)
@@ -453,8 +572,11 @@ CLASS_WEIGHTS = [
 ]
 
 
-@pytest.mark.parametrize("X, y, class_weight", [case[1:] for case in CLASS_WEIGHTS],
-                         ids=[case[0] for case in CLASS_WEIGHTS])
+@pytest.mark.parametrize(
+    "X, y, class_weight",
+    [case[1:] for case in CLASS_WEIGHTS],
+    ids=[case[0] for case in CLASS_WEIGHTS],
+)
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_class_weight_trains_as_its_sample_weight(X, y, class_weight, solver, dtype):
@@ -464,15 +586,17 @@ def test_class_weight_trains_as_its_sample_weight(X, y, class_weight, solver, dt
     sample_weight = np.linspace(0.2, 2.0, X.shape[0])
     equivalent = sample_weight * weighted_class_weight(class_weight, y, sample_weight)
     params = dict(SMALL, solver=solver, early_stopping=solver != "lbfgs")
-    weighted = fit(MLPClassifier(**params, class_weight=class_weight), X, y,
-                   sample_weight=sample_weight)
+    weighted = fit(
+        MLPClassifier(**params, class_weight=class_weight), X, y, sample_weight=sample_weight
+    )
     by_sample = fit(MLPClassifier(**params), X, y, sample_weight=equivalent)
     assert_same_network(weighted, by_sample)
     if solver != "lbfgs":
         assert weighted.validation_scores_ == by_sample.validation_scores_
     unweighted = fit(MLPClassifier(**params, class_weight=class_weight), X, y)
-    by_compute_sample_weight = fit(MLPClassifier(**params), X, y,
-                                   sample_weight=compute_sample_weight(class_weight, y))
+    by_compute_sample_weight = fit(
+        MLPClassifier(**params), X, y, sample_weight=compute_sample_weight(class_weight, y)
+    )
     assert_same_network(unweighted, by_compute_sample_weight)
 
 
@@ -499,8 +623,9 @@ def weighted_class_weight(class_weight, y, sample_weight):
     return result
 
 
-@pytest.mark.parametrize("repeats", [np.tile([1, 2, 3], 80), np.tile([0, 2, 1], 80)],
-                         ids=["1-2-3", "with-zeros"])
+@pytest.mark.parametrize(
+    "repeats", [np.tile([1, 2, 3], 80), np.tile([0, 2, 1], 80)], ids=["1-2-3", "with-zeros"]
+)
 def test_balanced_class_weight_with_sample_weights_equals_repeated_rows(repeats):
     """An integer sample weight is a repeated row (and 0 an absent one),
     class weights included."""
@@ -514,14 +639,25 @@ def test_balanced_class_weight_with_sample_weights_equals_repeated_rows(repeats)
 
 def test_balanced_class_weight_recovers_the_minority_class():
     """95:5 classes: without weights the minority class is mostly missed."""
-    X, y = make_classification(n_samples=2000, n_features=10, n_informative=4,
-                               weights=[0.95, 0.05], flip_y=0.0, class_sep=0.8,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=2000,
+        n_features=10,
+        n_informative=4,
+        weights=[0.95, 0.05],
+        flip_y=0.0,
+        class_sep=0.8,
+        random_state=0,
+    )
     X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
     recall, balanced = {}, {}
     for class_weight in (None, "balanced"):
-        est = fit(MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, random_state=0,
-                                class_weight=class_weight), X_train, y_train)
+        est = fit(
+            MLPClassifier(
+                hidden_layer_sizes=(16,), max_iter=100, random_state=0, class_weight=class_weight
+            ),
+            X_train,
+            y_train,
+        )
         prediction = est.predict(X_test)
         recall[class_weight] = recall_score(y_test, prediction)
         balanced[class_weight] = balanced_accuracy_score(y_test, prediction)
@@ -535,15 +671,17 @@ def test_internal_split_keeps_class_weights_and_X_val_does_not(recorded_split):
     weighted by sample_weight_val alone."""
     X_train, y_train, X_val, y_val = split(X_BIN, np.where(X_BIN[:, 0] > 0.8, 1, 0))
     weights = {0: 1.0, 1: 5.0}
-    given = fit(MLPClassifier(**ES, class_weight=weights), X_train, y_train,
-                X_val=X_val, y_val=y_val)
+    given = fit(
+        MLPClassifier(**ES, class_weight=weights), X_train, y_train, X_val=X_val, y_val=y_val
+    )
     assert given.best_validation_score_ == accuracy_score(y_val, given.predict(X_val))
 
     internal = fit(MLPClassifier(**ES, class_weight=weights), X_train, y_train)
     rows = recorded_split["rows"][1]
     held_out_weights = compute_sample_weight(weights, y_train)[rows]
     assert internal.best_validation_score_ == accuracy_score(
-        y_train[rows], internal.predict(X_train[rows]), sample_weight=held_out_weights)
+        y_train[rows], internal.predict(X_train[rows]), sample_weight=held_out_weights
+    )
 
 
 def test_partial_fit_takes_a_dict_over_the_declared_classes():
@@ -559,8 +697,12 @@ def test_partial_fit_takes_a_dict_over_the_declared_classes():
     by_sample = MLPClassifier(**SMALL)
     for batch in batches:
         weighted.partial_fit(X_MULTI[batch], y[batch], classes=[0, 1, 2])
-        by_sample.partial_fit(X_MULTI[batch], y[batch], classes=[0, 1, 2],
-                              sample_weight=np.where(y[batch] == 0, 2.0, 1.0))
+        by_sample.partial_fit(
+            X_MULTI[batch],
+            y[batch],
+            classes=[0, 1, 2],
+            sample_weight=np.where(y[batch] == 0, 2.0, 1.0),
+        )
     assert_same_network(weighted, by_sample)
 
 
@@ -569,20 +711,28 @@ def test_partial_fit_multilabel_list_of_dicts():
     weighted = MLPClassifier(**SMALL, class_weight=weights)
     weighted.partial_fit(X_MULTI, Y_LABELS, classes=[0, 1])
     by_sample = MLPClassifier(**SMALL)
-    by_sample.partial_fit(X_MULTI, Y_LABELS, classes=[0, 1],
-                          sample_weight=compute_sample_weight(weights, Y_LABELS))
+    by_sample.partial_fit(
+        X_MULTI, Y_LABELS, classes=[0, 1], sample_weight=compute_sample_weight(weights, Y_LABELS)
+    )
     assert_same_network(weighted, by_sample)
 
 
 @pytest.mark.parametrize(
     "y, class_weight, incremental, message",
-    [(Y_BIN, {0: 1.0, 5: 2.0}, False, re.escape("The classes, [1], are not in class_weight")),
-     (Y_BIN, [{0: 1.0}], False, "got list for binary targets"),
-     (Y_LABELS, {0: 1.0}, False, "got dict for multilabel-indicator targets"),
-     (Y_LABELS, [{0: 1.0}], True, "class_weight has 1 dicts for 2 label columns"),
-     (Y_LABELS, [{0: 1.0}], False, "class_weight has 1 dicts for 2 label columns")],
-    ids=["unknown-class", "list-for-binary", "dict-for-multilabel",
-         "short-list-partial_fit", "short-list-fit"],
+    [
+        (Y_BIN, {0: 1.0, 5: 2.0}, False, re.escape("The classes, [1], are not in class_weight")),
+        (Y_BIN, [{0: 1.0}], False, "got list for binary targets"),
+        (Y_LABELS, {0: 1.0}, False, "got dict for multilabel-indicator targets"),
+        (Y_LABELS, [{0: 1.0}], True, "class_weight has 1 dicts for 2 label columns"),
+        (Y_LABELS, [{0: 1.0}], False, "class_weight has 1 dicts for 2 label columns"),
+    ],
+    ids=[
+        "unknown-class",
+        "list-for-binary",
+        "dict-for-multilabel",
+        "short-list-partial_fit",
+        "short-list-fit",
+    ],
 )
 def test_bad_class_weight(y, class_weight, incremental, message):
     est = MLPClassifier(**SMALL, class_weight=class_weight)
@@ -602,8 +752,10 @@ def test_partial_fit_is_not_available_with_balanced_class_weight():
     with pytest.raises(AttributeError) as info:
         est.partial_fit(X_BIN, Y_BIN, classes=[0, 1])
     # available_if raises its own message from the reason.
-    assert re.match("partial_fit is not available with class_weight='balanced'.*"
-                    "compute_class_weight", str(info.value.__cause__))
+    assert re.match(
+        "partial_fit is not available with class_weight='balanced'.*compute_class_weight",
+        str(info.value.__cause__),
+    )
     assert hasattr(est.set_params(class_weight={0: 2.0}), "partial_fit")
 
 

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _parity import DeviationLog, fit_quietly
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import neural_network as sk_nn
 from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
@@ -27,7 +28,6 @@ from sklearn.metrics import mean_poisson_deviance
 from sklearn.utils import get_tags
 
 import skreg
-from _parity import DeviationLog, fit_quietly
 
 _DEVIATIONS = DeviationLog()
 
@@ -40,8 +40,9 @@ BASE = dict(hidden_layer_sizes=(6, 4), random_state=3, max_iter=10, batch_size=1
 
 
 def _assert_same_model(a, b, X, label):
-    _DEVIATIONS.assert_same_model(a, b, X, label, attributes=("out_activation_", "n_outputs_"),
-                                  check_dtypes=True)
+    _DEVIATIONS.assert_same_model(
+        a, b, X, label, attributes=("out_activation_", "n_outputs_"), check_dtypes=True
+    )
 
 
 def _fit_both(Ours, Theirs, X, y, l2=1e-3, sample_weight=None, **params):
@@ -76,8 +77,13 @@ POISSON_CASES = [
 @pytest.mark.parametrize("solver, n_outputs, early_stopping", POISSON_CASES)
 def test_poisson_parity(solver, n_outputs, early_stopping):
     X, y = _poisson_data(n_outputs)
-    params = dict(BASE, **SOLVER_PARAMS[solver], loss="poisson", early_stopping=early_stopping,
-                  validation_fraction=0.2)
+    params = dict(
+        BASE,
+        **SOLVER_PARAMS[solver],
+        loss="poisson",
+        early_stopping=early_stopping,
+        validation_fraction=0.2,
+    )
     ours, theirs = _fit_both(skreg.MLPRegressor, sk_nn.MLPRegressor, X, y, **params)
     assert ours.out_activation_ == theirs.out_activation_ == "exp"
     _assert_same_model(ours, theirs, X, f"poisson-{solver}-{n_outputs}-es={early_stopping}")
@@ -110,9 +116,18 @@ def test_poisson_loss_is_half_the_mean_deviance(n_outputs):
     Poisson deviance (summed over outputs) plus the L2 term."""
     X, y = _poisson_data(n_outputs, zeros=True)
     l2 = 0.3
-    est = fit_quietly(skreg.MLPRegressor(loss="poisson", solver="lbfgs", l2=l2,
-                                         hidden_layer_sizes=(5,), max_iter=30, random_state=0),
-                      X, y)
+    est = fit_quietly(
+        skreg.MLPRegressor(
+            loss="poisson",
+            solver="lbfgs",
+            l2=l2,
+            hidden_layer_sizes=(5,),
+            max_iter=30,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
     pred = est.predict(X).reshape(len(X), -1)
     Y = y.reshape(len(X), -1)
     half_deviance = sum(0.5 * mean_poisson_deviance(Y[:, j], pred[:, j]) for j in range(n_outputs))
@@ -132,10 +147,11 @@ def test_poisson_predictions_are_positive(solver):
         assert np.all(np.isfinite(pred))
     # The output is the exponential of the last layer's affine output.
     hidden = X
-    for c, b in zip(est.coefs_[:-1], est.intercepts_[:-1]):
+    for c, b in zip(est.coefs_[:-1], est.intercepts_[:-1], strict=True):
         hidden = np.maximum(hidden @ c + b, 0)
-    assert_allclose(est.predict(X), np.exp(hidden @ est.coefs_[-1] + est.intercepts_[-1]),
-                    rtol=1e-12)
+    assert_allclose(
+        est.predict(X), np.exp(hidden @ est.coefs_[-1] + est.intercepts_[-1]), rtol=1e-12
+    )
 
 
 def test_poisson_all_zero_targets():
@@ -147,8 +163,11 @@ def test_poisson_all_zero_targets():
         pred = est.predict(X)
         assert np.all(pred > 0) and np.all(np.isfinite(pred))
         # Fitting zeros pushes the predicted rates down.
-        first = fit_quietly(skreg.MLPRegressor(loss="poisson", **{**BASE, "max_iter": 1},
-                                               **SOLVER_PARAMS[solver]), X, y)
+        first = fit_quietly(
+            skreg.MLPRegressor(loss="poisson", **{**BASE, "max_iter": 1}, **SOLVER_PARAMS[solver]),
+            X,
+            y,
+        )
         assert pred.mean() < first.predict(X).mean()
 
 
@@ -172,14 +191,15 @@ def test_poisson_negative_target_raises(method, y_kind):
 
 def test_poisson_negative_target_leaves_fitted_model_unchanged():
     X, y = _poisson_data(1)
-    est = fit_quietly(skreg.MLPRegressor(loss="poisson", warm_start=True, **BASE,
-                                         **SOLVER_PARAMS["adam"]), X, y)
+    est = fit_quietly(
+        skreg.MLPRegressor(loss="poisson", warm_start=True, **BASE, **SOLVER_PARAMS["adam"]), X, y
+    )
     coefs = [c.copy() for c in est.coefs_]
     curve = list(est.loss_curve_)
     for method in ("fit", "partial_fit"):
         with pytest.raises(ValueError, match="poisson"):
             getattr(est, method)(X, y - 5)
-        for a, b in zip(est.coefs_, coefs):
+        for a, b in zip(est.coefs_, coefs, strict=True):
             assert_array_equal(a, b)
         assert est.loss_curve_ == curve
 
@@ -204,10 +224,12 @@ def test_positive_only_tag():
 # 2. Targets
 # ---------------------------------------------------------------------------
 
-X_CLF, Y_CODES_BIN = make_classification(n_samples=53, n_features=5, n_informative=3,
-                                         n_redundant=0, random_state=20)
-X_MC, Y_CODES_MC = make_classification(n_samples=53, n_features=5, n_informative=4,
-                                       n_redundant=0, n_classes=4, random_state=21)
+X_CLF, Y_CODES_BIN = make_classification(
+    n_samples=53, n_features=5, n_informative=3, n_redundant=0, random_state=20
+)
+X_MC, Y_CODES_MC = make_classification(
+    n_samples=53, n_features=5, n_informative=4, n_redundant=0, n_classes=4, random_state=21
+)
 
 
 def _labels(kind, codes):
@@ -230,7 +252,8 @@ def _labels(kind, codes):
 LABEL_CASES = [
     pytest.param(problem, kind, id=f"{problem}-{kind}")
     for problem in ["binary", "multiclass"]
-    for kind in ["int", "float", "str", "object", "list"] + (["bool"] if problem == "binary" else [])
+    for kind in ["int", "float", "str", "object", "list"]
+    + (["bool"] if problem == "binary" else [])
 ]
 
 
@@ -263,8 +286,7 @@ def test_string_labels_with_early_stopping_like_sklearn(problem):
 
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_multilabel_like_sklearn(solver):
-    X, Y = make_multilabel_classification(n_samples=53, n_features=5, n_classes=4,
-                                          random_state=22)
+    X, Y = make_multilabel_classification(n_samples=53, n_features=5, n_classes=4, random_state=22)
     X = X / X.max()
     params = dict(BASE, **SOLVER_PARAMS[solver])
     ours, theirs = _fit_both(skreg.MLPClassifier, sk_nn.MLPClassifier, X, Y, **params)
@@ -309,7 +331,9 @@ def test_column_vector_y_warns_and_equals_1d(target):
         ours_col = fit_quietly(Ours(**params), X, column)
     with pytest.warns(DataConversionWarning, match=message):
         theirs_col = fit_quietly(Theirs(alpha=1e-4, **params), X, column)
-    for a, b in zip(ours_col.coefs_ + ours_col.intercepts_, flat.coefs_ + flat.intercepts_):
+    for a, b in zip(
+        ours_col.coefs_ + ours_col.intercepts_, flat.coefs_ + flat.intercepts_, strict=True
+    ):
         assert_array_equal(a, b)
     assert ours_col.n_outputs_ == flat.n_outputs_ == (4 if target == "classifier" else 1)
     assert ours_col.predict(X).shape == (len(X),)
@@ -337,9 +361,9 @@ def _assert_same_lines(ours, theirs):
     its last printed digit (both libraries print with the same formats)."""
     ours_lines, theirs_lines = ours.splitlines(), theirs.splitlines()
     assert len(ours_lines) == len(theirs_lines), (ours, theirs)
-    for a, b in zip(ours_lines, theirs_lines):
+    for a, b in zip(ours_lines, theirs_lines, strict=True):
         assert _NUMBER.sub("#", a) == _NUMBER.sub("#", b), (a, b)
-        for x, z in zip(_NUMBER.findall(a), _NUMBER.findall(b)):
+        for x, z in zip(_NUMBER.findall(a), _NUMBER.findall(b), strict=True):
             if x == z:
                 continue
             # The same format (number of decimals), and the values equal up
@@ -353,13 +377,26 @@ def _assert_same_lines(ours, theirs):
 VERBOSE_CASES = {
     # The learning rate is divided by 5 every second epoch (tol is huge) until
     # it is too small; every epoch prints its validation score.
-    "sgd-adaptive-es": dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.05,
-                            tol=1e3, n_iter_no_change=1, early_stopping=True,
-                            validation_fraction=0.2, max_iter=40),
-    "sgd-constant-es": dict(solver="sgd", learning_rate_init=0.05, tol=1e-2, n_iter_no_change=2,
-                            early_stopping=True, validation_fraction=0.2, max_iter=60),
-    "adam": dict(solver="adam", learning_rate_init=0.02, tol=5e-2, n_iter_no_change=2,
-                 max_iter=60),
+    "sgd-adaptive-es": dict(
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.05,
+        tol=1e3,
+        n_iter_no_change=1,
+        early_stopping=True,
+        validation_fraction=0.2,
+        max_iter=40,
+    ),
+    "sgd-constant-es": dict(
+        solver="sgd",
+        learning_rate_init=0.05,
+        tol=1e-2,
+        n_iter_no_change=2,
+        early_stopping=True,
+        validation_fraction=0.2,
+        max_iter=60,
+    ),
+    "adam": dict(solver="adam", learning_rate_init=0.02, tol=5e-2, n_iter_no_change=2, max_iter=60),
     "adam-max_iter": dict(solver="adam", learning_rate_init=0.02, max_iter=4),
 }
 
@@ -386,11 +423,15 @@ def test_verbose_lines_equal_sklearn(case, target, capsys):
         assert "Setting learning rate to 0.010000" in ours_out
         assert ours_out.rstrip().endswith("Learning rate too small. Stopping.")
     elif case == "adam":
-        assert "Training loss did not improve more than tol=0.050000 for 2 consecutive epochs. " \
-               "Stopping." in ours_out
+        assert (
+            "Training loss did not improve more than tol=0.050000 for 2 consecutive epochs. "
+            "Stopping." in ours_out
+        )
     elif case == "sgd-constant-es":
-        assert "Validation score did not improve more than tol=0.010000 for 2 consecutive " \
-               "epochs. Stopping." in ours_out
+        assert (
+            "Validation score did not improve more than tol=0.010000 for 2 consecutive "
+            "epochs. Stopping." in ours_out
+        )
     _assert_same_lines(ours_out, theirs_out)
     _assert_same_model(ours, theirs, X, f"verbose-{case}-{target}")
 
@@ -421,7 +462,7 @@ def test_verbose_false_prints_nothing_and_verbose_does_not_change_the_fit(Est, s
     out = capsys.readouterr().out
     if solver != "lbfgs":
         assert out.count("Iteration ") == loud.n_iter_
-    for a, b in zip(quiet.coefs_, loud.coefs_):
+    for a, b in zip(quiet.coefs_, loud.coefs_, strict=True):
         assert_array_equal(a, b)
 
 
@@ -453,10 +494,14 @@ def test_convergence_warning_at_max_iter_like_sklearn(target, solver):
         assert ours[0].startswith("lbfgs failed to converge after 5 iteration(s)"), ours[0]
         assert "max_iter" in ours[0]
     else:
-        assert ours == theirs == [
-            "Stochastic Optimizer: Maximum iterations (5) reached and the optimization "
-            "hasn't converged yet."
-        ]
+        assert (
+            ours
+            == theirs
+            == [
+                "Stochastic Optimizer: Maximum iterations (5) reached and the optimization "
+                "hasn't converged yet."
+            ]
+        )
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
@@ -481,8 +526,14 @@ def test_no_convergence_warning_when_converged(solver):
 def test_warm_start_without_stopping_runs_max_iter_and_warns_each_time(solver):
     """scikit-learn's test_mlp_warm_start_no_convergence."""
     X, y = X_MC, Y_CODES_MC
-    est = skreg.MLPClassifier(solver=solver, warm_start=True, n_iter_no_change=np.inf,
-                              max_iter=10, hidden_layer_sizes=(5,), random_state=0)
+    est = skreg.MLPClassifier(
+        solver=solver,
+        warm_start=True,
+        n_iter_no_change=np.inf,
+        max_iter=10,
+        hidden_layer_sizes=(5,),
+        random_state=0,
+    )
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
     assert est.n_iter_ == 10
@@ -505,13 +556,16 @@ def _frame(X, columns=COLUMNS):
     return pd.DataFrame(X, columns=columns)
 
 
-@pytest.mark.parametrize("Ours, Theirs", [(skreg.MLPClassifier, sk_nn.MLPClassifier),
-                                          (skreg.MLPRegressor, sk_nn.MLPRegressor)])
+@pytest.mark.parametrize(
+    "Ours, Theirs",
+    [(skreg.MLPClassifier, sk_nn.MLPClassifier), (skreg.MLPRegressor, sk_nn.MLPRegressor)],
+)
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_feature_names_in_from_dataframe(Ours, Theirs, early_stopping):
     X, y = X_MC, Y_CODES_MC
-    params = dict(BASE, **SOLVER_PARAMS["adam"], early_stopping=early_stopping,
-                  validation_fraction=0.2)
+    params = dict(
+        BASE, **SOLVER_PARAMS["adam"], early_stopping=early_stopping, validation_fraction=0.2
+    )
     with warnings.catch_warnings():
         # No feature-name warning from scoring the validation set (gh-24846).
         warnings.simplefilter("error", UserWarning)
@@ -560,15 +614,18 @@ def test_predict_with_other_columns_like_sklearn(change, method):
     error, messages = outcomes[0]
     if change in ("renamed", "reordered"):
         assert error is not None and error.startswith(
-            "The feature names should match those that were passed during fit.")
+            "The feature names should match those that were passed during fit."
+        )
     elif change == "array":
         assert error is None
         assert messages == [
-            "X does not have valid feature names, but MLPClassifier was fitted with feature names"]
+            "X does not have valid feature names, but MLPClassifier was fitted with feature names"
+        ]
     else:
         assert error is None
         assert messages == [
-            "X has feature names, but MLPClassifier was fitted without feature names"]
+            "X has feature names, but MLPClassifier was fitted without feature names"
+        ]
 
 
 def test_partial_fit_keeps_and_checks_feature_names():
@@ -582,7 +639,7 @@ def test_partial_fit_keeps_and_checks_feature_names():
     with pytest.raises(ValueError, match="The feature names should match"):
         est.partial_fit(_frame(X[20:], COLUMNS[::-1]), y[20:])
     assert_array_equal(est.feature_names_in_, COLUMNS)
-    for a, b in zip(est.coefs_, coefs):
+    for a, b in zip(est.coefs_, coefs, strict=True):
         assert_array_equal(a, b)
     assert est.t_ == t
 
@@ -594,7 +651,12 @@ def test_partial_fit_keeps_and_checks_feature_names():
 
 def test_zz_report_largest_deviation():
     X, y = _poisson_data(3)
-    ours, theirs = _fit_both(skreg.MLPRegressor, sk_nn.MLPRegressor, X, y,
-                             **dict(BASE, **SOLVER_PARAMS["adam"], loss="poisson"))
+    ours, theirs = _fit_both(
+        skreg.MLPRegressor,
+        sk_nn.MLPRegressor,
+        X,
+        y,
+        **dict(BASE, **SOLVER_PARAMS["adam"], loss="poisson"),
+    )
     _assert_same_model(ours, theirs, X, "report")
     _DEVIATIONS.report("targets/messages parity")

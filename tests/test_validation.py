@@ -18,8 +18,9 @@ import skreg
 import skreg._solvers
 from skreg import MLPClassifier, MLPRegressor
 
-X_BIN, Y_BIN = make_classification(n_samples=50, n_features=4, n_informative=3, n_redundant=0,
-                                   random_state=0)
+X_BIN, Y_BIN = make_classification(
+    n_samples=50, n_features=4, n_informative=3, n_redundant=0, random_state=0
+)
 X_MULTI, Y_MULTI = make_classification(
     n_samples=60, n_features=5, n_informative=4, n_redundant=0, n_classes=3, random_state=0
 )
@@ -57,12 +58,13 @@ def _assert_same_mapping(before, after):
             _assert_same_mapping(old, new)
         elif isinstance(old, list) and old and isinstance(old[0], np.ndarray):
             assert len(new) == len(old), key
-            for a, b in zip(new, old):
+            for a, b in zip(new, old, strict=True):
                 assert a.dtype == b.dtype, key
                 assert_array_equal(a, b, err_msg=key)
         elif isinstance(old, (np.ndarray, list, tuple)):
-            assert_array_equal(np.asarray(new, dtype=object), np.asarray(old, dtype=object),
-                               err_msg=key)
+            assert_array_equal(
+                np.asarray(new, dtype=object), np.asarray(old, dtype=object), err_msg=key
+            )
         elif isinstance(old, float) and np.isnan(old):
             assert np.isnan(new), key
         elif hasattr(old, "__dict__") and not isinstance(old, type):
@@ -150,8 +152,13 @@ def test_lbfgs_rejects_l1_and_dropout(Est, params, regularizer):
 @pytest.mark.parametrize("Est", ESTIMATORS)
 def test_lbfgs_accepts_zero_l1_and_zero_dropout(Est):
     X, y = _data(Est)
-    est = _fit(Est(**{**SMALL, "solver": "lbfgs", "hidden_layer_sizes": (5, 4)},
-                   l1=0.0, dropout=(0.0, 0.0)), X, y)
+    est = _fit(
+        Est(
+            **{**SMALL, "solver": "lbfgs", "hidden_layer_sizes": (5, 4)}, l1=0.0, dropout=(0.0, 0.0)
+        ),
+        X,
+        y,
+    )
     check_is_fitted(est)
 
 
@@ -169,8 +176,9 @@ def test_alpha_is_renamed_l2(Est):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
-@pytest.mark.parametrize("value, pattern", [(np.nan, "NaN"), (np.inf, "infinity"),
-                                            (-np.inf, "infinity")])
+@pytest.mark.parametrize(
+    "value, pattern", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")]
+)
 def test_non_finite_X(Est, value, pattern):
     X, y = _data(Est)
     X = X.copy()
@@ -263,7 +271,7 @@ def test_scalar_sample_weight_is_accepted(Est):
     X, y = _data(Est)
     a = _fit(Est(**SMALL, l2=0.0), X, y)
     b = _fit(Est(**SMALL, l2=0.0), X, y, sample_weight=2.0)
-    for ca, cb in zip(a.coefs_, b.coefs_):
+    for ca, cb in zip(a.coefs_, b.coefs_, strict=True):
         np.testing.assert_allclose(ca, cb, rtol=1e-10, atol=1e-12)
 
 
@@ -271,8 +279,14 @@ def test_scalar_sample_weight_is_accepted(Est):
 # Divergence and interruption leave a fitted model untouched
 # ---------------------------------------------------------------------------
 
-DIVERGING = dict(solver="sgd", learning_rate_init=1e6, momentum=0.9, hidden_layer_sizes=(5,),
-                 max_iter=20, random_state=0)
+DIVERGING = dict(
+    solver="sgd",
+    learning_rate_init=1e6,
+    momentum=0.9,
+    hidden_layer_sizes=(5,),
+    max_iter=20,
+    random_state=0,
+)
 
 
 def test_diverging_regressor_raises():
@@ -332,8 +346,14 @@ def test_lbfgs_non_finite_objective_message():
 @pytest.mark.parametrize("Est", ESTIMATORS)
 def test_diverging_warm_start_refit_leaves_model_unchanged(Est):
     X, y = (X_MULTI, Y_MULTI) if Est is MLPClassifier else (X_REG, Y_REG)
-    est = Est(solver="sgd", learning_rate_init=0.01, hidden_layer_sizes=(5,), max_iter=5,
-              random_state=0, warm_start=True)
+    est = Est(
+        solver="sgd",
+        learning_rate_init=0.01,
+        hidden_layer_sizes=(5,),
+        max_iter=5,
+        random_state=0,
+        warm_start=True,
+    )
     _fit(est, X, y)
     before = _snapshot(est)
     coefs = [c.copy() for c in est.coefs_]
@@ -345,9 +365,9 @@ def test_diverging_warm_start_refit_leaves_model_unchanged(Est):
     with pytest.raises(ValueError, match="learning_rate_init"):
         _fit(est, X * 1e3 if Est is MLPClassifier else X, y if Est is MLPClassifier else y * 1e10)
 
-    for a, b in zip(est.coefs_, coefs):
+    for a, b in zip(est.coefs_, coefs, strict=True):
         assert_array_equal(a, b)
-    for a, b in zip(est.intercepts_, intercepts):
+    for a, b in zip(est.intercepts_, intercepts, strict=True):
         assert_array_equal(a, b)
     assert est.n_iter_ == n_iter
     assert est.loss_curve_ == loss_curve
@@ -361,8 +381,17 @@ def test_failed_refit_keeps_input_metadata(Est):
     """A fitted model whose refit (warm_start=False) on data of another shape
     fails must keep predicting on the data it was fitted on."""
     X, y = _data(Est)
-    est = _fit(Est(solver="sgd", learning_rate_init=0.01, hidden_layer_sizes=(5,),
-                   max_iter=5, random_state=0), X, y)
+    est = _fit(
+        Est(
+            solver="sgd",
+            learning_rate_init=0.01,
+            hidden_layer_sizes=(5,),
+            max_iter=5,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
     before = _snapshot(est)
     predictions = est.predict(X)
     X_wide = np.hstack([X, X[:, :2]])
@@ -402,13 +431,21 @@ def test_keyboard_interrupt_leaves_new_estimator_unfitted(Est, solver, monkeypat
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
-@pytest.mark.parametrize("solver, early_stopping",
-                         [("sgd", False), ("adam", True), ("lbfgs", False)])
-def test_keyboard_interrupt_leaves_warm_start_model_unchanged(Est, solver, early_stopping,
-                                                              monkeypatch):
+@pytest.mark.parametrize(
+    "solver, early_stopping", [("sgd", False), ("adam", True), ("lbfgs", False)]
+)
+def test_keyboard_interrupt_leaves_warm_start_model_unchanged(
+    Est, solver, early_stopping, monkeypatch
+):
     X, y = _data(Est)
-    est = Est(solver=solver, hidden_layer_sizes=(5,), max_iter=6, random_state=0,
-              warm_start=True, early_stopping=early_stopping)
+    est = Est(
+        solver=solver,
+        hidden_layer_sizes=(5,),
+        max_iter=6,
+        random_state=0,
+        warm_start=True,
+        early_stopping=early_stopping,
+    )
     _fit(est, X, y)
     before = _snapshot(est)
     predictions = est.predict(X)
@@ -426,7 +463,7 @@ def test_keyboard_interrupt_leaves_warm_start_model_unchanged(Est, solver, early
     reference = Est(**est.get_params())
     _fit(reference, X, y)
     _fit(reference, X, y)
-    for a, b in zip(resumed.coefs_, reference.coefs_):
+    for a, b in zip(resumed.coefs_, reference.coefs_, strict=True):
         assert_array_equal(a, b)
 
 
@@ -452,8 +489,11 @@ def test_feature_importances_follow_the_signal():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(80, 4))
     y = 3.0 * X[:, 2] + 0.01 * rng.normal(size=80)
-    est = _fit(MLPRegressor(solver="lbfgs", hidden_layer_sizes=(6,), l2=1.0, max_iter=200,
-                            random_state=0), X, y)
+    est = _fit(
+        MLPRegressor(solver="lbfgs", hidden_layer_sizes=(6,), l2=1.0, max_iter=200, random_state=0),
+        X,
+        y,
+    )
     assert np.argmax(est.feature_importances_) == 2
 
 
@@ -488,9 +528,7 @@ def test_bool_labels():
     assert est.score(X_BIN, y) == np.mean(pred == y)
 
 
-@pytest.mark.parametrize(
-    "X, y", [(X_BIN, Y_BIN), (X_MULTI, Y_MULTI)], ids=["binary", "multiclass"]
-)
+@pytest.mark.parametrize("X, y", [(X_BIN, Y_BIN), (X_MULTI, Y_MULTI)], ids=["binary", "multiclass"])
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_predict_proba_and_log_proba(X, y, solver):
     est = _fit(MLPClassifier(**SMALL, solver=solver), X, y)
@@ -549,7 +587,7 @@ def test_batch_size_larger_than_n_samples(Est):
     assert est.n_iter_ == 5
     # Clipped to the number of samples: identical to a full batch.
     full = _fit(Est(**SMALL, solver="sgd", batch_size=X.shape[0]), X, y)
-    for a, b in zip(est.coefs_, full.coefs_):
+    for a, b in zip(est.coefs_, full.coefs_, strict=True):
         assert_array_equal(a, b)
 
 
