@@ -604,6 +604,11 @@ class _BaseMLP(BaseEstimator):
     def _fit(
         self, X, y, sample_weight, incremental=False, classes=None, validation=(None, None, None)
     ):
+        if incremental:
+            # scikit-learn's _fit_context skips the validation of partial_fit
+            # once a model is fitted; a hyperparameter set since must still
+            # be refused with InvalidParameterError (found by the API fuzz).
+            self._validate_params()
         hidden_sizes = self._hidden_sizes()
         dropout = self._dropout_rates(len(hidden_sizes))
         self._check_solver_supports(dropout)
@@ -849,7 +854,19 @@ class _BaseMLP(BaseEstimator):
     def _validated_forward(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False)
-        return self._forward(X)
+        output = self._forward(X)
+        if not np.all(np.isfinite(output)):
+            # Finite weights and inputs can still overflow (inputs near the
+            # float range, an identity activation): say so rather than
+            # return NaN.
+            bad_rows = np.flatnonzero(~np.all(np.isfinite(output), axis=1))
+            raise ValueError(
+                f"The network's output is not finite for {bad_rows.shape[0]} of "
+                f"{output.shape[0]} rows (the first is row {bad_rows[0]}): their inputs are "
+                "too large for the fitted weights. Scale the features (for example with "
+                "sklearn.preprocessing.StandardScaler)."
+            )
+        return output
 
 
 @_fill_docstring

@@ -11,7 +11,8 @@ Conventions (the ones ``skreg._kernels`` documents)
 * ``layer_units`` lists the widths of all layers, input first.
 * Hidden activations: "identity", "logistic", "tanh", "relu".
 * Losses: "squared_error" (identity output), "binary_log" (logistic output),
-  "log" (softmax output).
+  "log" (softmax output), "poisson" (exponential output, half the Poisson
+  deviance).
 * Dropout is an optional list of fixed masks, one per hidden layer, with
   entries 0 or 1 / (1 - p), multiplying that layer's activations.
 * The loss is the weighted data loss divided by ``sum(sample_weight)`` plus
@@ -23,7 +24,7 @@ Conventions (the ones ``skreg._kernels`` documents)
 
 import numpy as np
 
-LOSSES = ("squared_error", "binary_log", "log")
+LOSSES = ("squared_error", "binary_log", "log", "poisson")
 EPS64 = np.finfo(np.float64).eps
 ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
@@ -102,6 +103,8 @@ def output_activation(z, loss):
     if loss == "log":
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
+    if loss == "poisson":
+        return np.exp(z)
     raise ValueError(loss)
 
 
@@ -150,6 +153,10 @@ def weighted_data_loss(output, Y, sample_weight, loss, proba_eps):
         # Half the squared error, averaged over outputs.
         per_output = np.average((Y - output) ** 2, weights=w, axis=0)
         return 0.5 * per_output.mean()
+    if loss == "poisson":
+        # Half the deviance: y log(y / p) - y + p, with 0 log 0 = 0.
+        ratio_term = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1.0) / output), 0.0)
+        return np.average((ratio_term - Y + output).sum(axis=1), weights=w)
     p = np.clip(output, proba_eps, 1.0 - proba_eps)
     if loss == "binary_log":
         per_row = -(Y * np.log(p) + (1.0 - Y) * np.log(1.0 - p)).sum(axis=1)
@@ -338,6 +345,97 @@ def first_layer_rows(layer_units):
     first-layer weights."""
     width = int(layer_units[1])
     return [slice(j * width, (j + 1) * width) for j in range(int(layer_units[0]))]
+
+
+def adam_l1_update(
+    params, grads, ms, vs, t, n_coefs, learning_rate_init, beta_1, beta_2, epsilon, penalty
+):
+    """Adam step with L1 as ``skreg._kernels.step_part`` documents it: the
+    pseudo-gradient replaces the weights' gradient in Adam's moments, and a
+    weight may only stay in its orthant (a zero weight may only move against
+    its pseudo-gradient), else it lands on 0.0; the moments are kept.
+    Returns new ``(params, ms, vs)``."""
+    params = np.asarray(params, dtype=np.float64)
+    grads = np.asarray(grads, dtype=np.float64).copy()
+    is_weight = np.arange(params.shape[0]) < n_coefs
+    grads[is_weight] = l1_pseudo_gradient(params[is_weight], grads[is_weight], penalty)
+    new_params, ms, vs = adam_update(
+        params, grads, ms, vs, t, learning_rate_init, beta_1, beta_2, epsilon
+    )
+    orthant = np.where(params != 0, np.sign(params), -np.sign(grads))
+    new_params[is_weight & (new_params * orthant <= 0)] = 0.0
+    return new_params, ms, vs
+
+
+def optimizer_step(
+    params,
+    raw_grads,
+    state,
+    t,
+    layer_units,
+    weight_sum,
+    solver,
+    nesterov,
+    learning_rate,
+    momentum,
+    beta_1,
+    beta_2,
+    epsilon,
+    l2,
+    l1,
+    group_l1,
+    max_norm,
+):
+    """One whole step as ``skreg._kernels.optimizer_step`` documents it, on
+    raw gradient sums over a batch of total weight ``weight_sum``: the
+    gradient ``(raw + l2 * W) / weight_sum`` (intercepts without L2), the SGD
+    or Adam update with L1's pseudo-gradient and clipping, the group lasso's
+    proximal step on each input feature's row, then the max-norm projection
+    (``max_norm`` None for none). ``state`` is (velocity or first moment,
+    second moment); ``t`` the 1-based Adam step. Returns new
+    ``(params, state)``."""
+    params = np.asarray(params, dtype=np.float64)
+    n_coefs = n_coefficients(layer_units)
+    l2_term = np.where(np.arange(params.shape[0]) < n_coefs, l2 * params, 0.0)
+    grads = (np.asarray(raw_grads, dtype=np.float64) + l2_term) / weight_sum
+    first, second = (np.asarray(s, dtype=np.float64) for s in state)
+    if solver == "adam" and l1 > 0:
+        new, first, second = adam_l1_update(
+            params,
+            grads,
+            first,
+            second,
+            t,
+            n_coefs,
+            learning_rate,
+            beta_1,
+            beta_2,
+            epsilon,
+            l1 / weight_sum,
+        )
+    elif solver == "adam":
+        new, first, second = adam_update(
+            params, grads, first, second, t, learning_rate, beta_1, beta_2, epsilon
+        )
+    elif l1 > 0:
+        new, first = sgd_l1_update(
+            params, grads, first, n_coefs, learning_rate, momentum, nesterov, l1 / weight_sum
+        )
+    else:
+        new, first = sgd_update(params, grads, first, learning_rate, momentum, nesterov)
+    if solver == "adam":
+        rate = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        metrics = (np.sqrt(second) + epsilon) / rate
+    else:
+        metrics = np.full(params.shape[0], (1.0 - momentum) / learning_rate)
+    if group_l1 > 0:
+        for rows in first_layer_rows(layer_units):
+            new[rows] = group_proximal_step(new[rows], metrics[rows], group_l1 / weight_sum)
+            if solver != "adam" and np.all(new[rows] == 0) and np.any(params[rows] != 0):
+                first[rows] = 0.0
+    if max_norm is not None:
+        new = max_norm_projection(new, layer_units, max_norm)
+    return new, np.stack([first, second])
 
 
 def sgd_group_update(

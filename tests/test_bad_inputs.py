@@ -834,6 +834,27 @@ def test_1e300_in_X_classifier_fits_and_predicts_probabilities():
         assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
 
 
+@pytest.mark.parametrize("Est", ESTIMATORS.values(), ids=ESTIMATORS.keys())
+def test_an_output_that_overflows_at_predict_is_an_error_not_nan(Est):
+    """Found by tests/test_properties.py: with identity units, inputs near the
+    float range overflow the logits to inf, and softmax's inf - inf gave NaN
+    probabilities silently (the regressor, -inf)."""
+    est = Est(**{**SMALL, "hidden_layer_sizes": (5, 5)}, activation="identity")
+    three_classes = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    est.fit(X, three_classes if Est is MLPClassifier else Y_REG)
+    X_huge = np.full((3, X.shape[1]), 1e308)
+    X_huge[0] = X[0]
+    X_huge[2, 1] = -1e308
+    method = est.predict_proba if Est is MLPClassifier else est.predict
+    with pytest.raises(
+        ValueError,
+        match="The network's output is not finite for [12] of 3 rows "
+        r"\(the first is row 1\).*Scale the features",
+    ):
+        method(X_huge)
+    assert np.all(np.isfinite(method(X_huge[:1])))
+
+
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_1e300_in_X_regressor_raises_divergence_naming_the_remedy(solver):
     """The squared error of a 1e300 input overflows: the error says to scale."""

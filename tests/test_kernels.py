@@ -29,6 +29,7 @@ LOSS_CODES = {
     "squared_error": k.LOSS_SQUARED_ERROR,
     "binary_log": k.LOSS_BINARY_LOG,
     "log": k.LOSS_LOG,
+    "poisson": k.LOSS_POISSON,
 }
 LOSS_NAMES = {code: name for name, code in LOSS_CODES.items()}
 # (loss, n_outputs): single- and multi-output regression, binary and
@@ -113,6 +114,8 @@ def make_targets(rng, loss, n_rows, n_outputs):
         return rng.normal(size=(n_rows, n_outputs))
     if loss == "binary_log":
         return rng.integers(0, 2, size=(n_rows, n_outputs)).astype(np.float64)
+    if loss == "poisson":
+        return rng.poisson(1.5, size=(n_rows, n_outputs)).astype(np.float64)
     return np.eye(n_outputs)[rng.integers(0, n_outputs, size=n_rows)]
 
 
@@ -268,7 +271,7 @@ def draw_smooth_point(
         if dropout is not None and np.any(dropout > 0):
             masks = kernel_masks(X, params, layer_units, config, dropout, seed)
         pre_activations, outputs = ref.forward(X, params, layer_units, activation, loss, masks)
-        if min(np.min(np.abs(z)) for z in pre_activations[:-1]) < 1e-3:
+        if min((np.min(np.abs(z)) for z in pre_activations[:-1]), default=np.inf) < 1e-3:
             continue
         # Keep logistic outputs unsaturated: log(1 - p) of a rounded p near 1
         # loses digits, which turns finite differences (not the gradient)
@@ -1853,6 +1856,28 @@ def test_py_func_matches_compiled_data_loss(loss, n_outputs):
     l2 = getattr(fn, "py_func", fn)(output, Y, w, LOSS_CODES[loss], EPS64, d2)
     assert_allclose(l2, l1, rtol=1e-14)
     assert_allclose(d2, d1, rtol=1e-14, atol=1e-16)
+
+
+def test_bounds_checks_catch_an_out_of_range_row_when_asked():
+    """.ci/run reruns the kernel tests with NUMBA_BOUNDSCHECK=1: there a row
+    index past the input raises IndexError instead of reading garbage."""
+    code = textwrap.dedent(
+        """
+        import numpy as np
+        from skreg import _kernels as k
+        X = np.ones((3, 2))
+        try:
+            k.gather_input_rows(X, np.array([0, 3]), np.empty((2, 2)))
+        except IndexError:
+            print("IndexError")
+        """
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_BOUNDSCHECK="1", NUMBA_CACHE_DIR=cache)
+        printed = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout
+    assert printed.strip() == "IndexError"
 
 
 # --------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from numpy.testing import assert_array_equal
 from sklearn import neural_network as sk_nn
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 import skreg
@@ -787,3 +788,30 @@ def test_partial_fit_draws_new_dropout_masks_each_call():
     est.partial_fit(X, y)
     _, second, third = est.loss_curve_
     assert abs(second - third) > 1e-6, (second, third)
+
+
+@pytest.mark.parametrize(
+    "Est, params",
+    [
+        (skreg.MLPClassifier, dict(activation="softsign")),
+        (skreg.MLPRegressor, dict(l2=-1.0)),
+        (skreg.MLPClassifier, dict(dropout=1.5)),
+    ],
+    ids=["activation", "l2", "dropout"],
+)
+def test_partial_fit_refuses_a_bad_hyperparameter_set_after_the_first_call(Est, params):
+    """Found by tests/test_properties.py: scikit-learn's _fit_context skips
+    validation for partial_fit on a fitted model, and an unknown activation
+    then raised a KeyError."""
+    _, X, y = TASKS["multiclass" if Est is skreg.MLPClassifier else "regression"]
+    est = Est(**BASE)
+    if Est is skreg.MLPClassifier:
+        est.partial_fit(X, y, classes=np.unique(y))
+    else:
+        est.partial_fit(X, y)
+    before = _state(est)
+    est.set_params(**params)
+    name = next(iter(params))
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of {Est.__name__}"):
+        est.partial_fit(X, y)
+    _assert_same_state(before, est)
