@@ -1058,6 +1058,40 @@ def test_group_penalty_matches_reference():
     )
 
 
+def tiny_step_and_finite_differences(X, Y, w, order, params, layer_units, hyper, seed=0):
+    """One full-batch SGD step (tanh units, binary log loss, the tiny
+    learning rate in ``hyper``) from ``params``: its displacement over the
+    learning rate, the central differences of run_epoch's reported loss, and
+    that loss, each computed with the generator seeded afresh (so with the
+    same dropout masks)."""
+    batch_size = X.shape[0]
+    state = np.zeros((2, params.shape[0]))
+    rate = hyper[k.HYP_LEARNING_RATE]
+
+    def epoch(p):
+        return kernel_epoch(
+            X,
+            Y,
+            w,
+            order,
+            p,
+            state,
+            0,
+            layer_units,
+            "tanh",
+            "binary_log",
+            "sgd",
+            False,
+            batch_size,
+            hyper,
+            seed=seed,
+        )
+
+    stepped, _, _, loss_sum = epoch(params)
+    numeric = central_differences(lambda p: epoch(p)[3] / batch_size, params)
+    return (params - stepped) / rate, numeric, loss_sum / batch_size
+
+
 def test_tiny_group_lasso_step_follows_finite_differences_of_the_penalised_objective():
     """Away from zero rows, a proximal step of size lr is a gradient step up
     to O(lr**2): the displacement of one full-batch SGD step (momentum 0, lr
@@ -1067,52 +1101,10 @@ def test_tiny_group_lasso_step_follows_finite_differences_of_the_penalised_objec
     rows = ref.first_layer_rows(layer_units)
     assert min(np.linalg.norm(params[r]) for r in rows) > 0.3, "a row near the kink"
     hyper = make_hyper(learning_rate=1e-7, momentum=0.0, l2=0.3, group_l1=0.8)
-    batch_size = X.shape[0]
-    state = np.zeros((2, params.shape[0]))
-
-    def objective(p):
-        return (
-            kernel_epoch(
-                X,
-                Y,
-                w,
-                order,
-                p,
-                state,
-                0,
-                layer_units,
-                "tanh",
-                "binary_log",
-                "sgd",
-                False,
-                batch_size,
-                hyper,
-            )[3]
-            / batch_size
-        )
-
-    stepped = kernel_epoch(
-        X,
-        Y,
-        w,
-        order,
-        params,
-        state,
-        0,
-        layer_units,
-        "tanh",
-        "binary_log",
-        "sgd",
-        False,
-        batch_size,
-        hyper,
-    )[0]
-    assert_gradient_close(
-        (params - stepped) / 1e-7,
-        central_differences(objective, params),
-        max_tol=1e-5,
-        mean_tol=1e-6,
+    direction, numeric, _ = tiny_step_and_finite_differences(
+        X, Y, w, order, params, layer_units, hyper
     )
+    assert_gradient_close(direction, numeric, max_tol=1e-5, mean_tol=1e-6)
 
 
 @pytest.mark.parametrize("solver, nesterov", GROUP_SOLVERS)
@@ -1262,31 +1254,10 @@ def test_input_dropout_gradient_with_a_fixed_mask_matches_finite_differences():
     layer_units, X, Y, w, order, params, _ = epoch_problem(92, "binary_log", 1)
     hyper = make_hyper(learning_rate=1e-7, momentum=0.0, l2=0.2)
     hyper[k.HYP_INPUT_DROPOUT] = 0.4
-    batch_size = X.shape[0]
-    state = np.zeros((2, params.shape[0]))
-
-    def epoch(p):
-        return kernel_epoch(
-            X,
-            Y,
-            w,
-            order,
-            p,
-            state,
-            0,
-            layer_units,
-            "tanh",
-            "binary_log",
-            "sgd",
-            False,
-            batch_size,
-            hyper,
-            seed=93,
-        )
-
-    stepped, loss_sum = epoch(params)[0], epoch(params)[3]
-    numeric = central_differences(lambda p: epoch(p)[3] / batch_size, params)
-    assert_gradient_close((params - stepped) / 1e-7, numeric, max_tol=1e-5, mean_tol=1e-6)
+    direction, numeric, loss = tiny_step_and_finite_differences(
+        X, Y, w, order, params, layer_units, hyper, seed=93
+    )
+    assert_gradient_close(direction, numeric, max_tol=1e-5, mean_tol=1e-6)
     mask = ref.input_dropout_mask(ref.splitmix64_uniforms(93, X.size), *X.shape, 0.4)
     assert 0 < np.sum(mask == 0) < mask.size, "weak test data"
     # run_epoch's rows come in ``order``; the mask follows the minibatch's rows.
@@ -1296,7 +1267,7 @@ def test_input_dropout_gradient_with_a_fixed_mask_matches_finite_differences():
     )
     assert_gradient_close(numeric, expected, max_tol=1e-6, mean_tol=1e-7)
     assert_allclose(
-        loss_sum / batch_size,
+        loss,
         ref.total_loss(
             masked, Y[order], w[order], params, layer_units, "tanh", "binary_log", l2=0.2
         ),
@@ -1322,28 +1293,26 @@ def test_run_epoch_input_dropout_sparse_equals_dense(solver, nesterov):
     hyper = make_hyper(learning_rate=0.05, momentum=0.8)
     hyper[k.HYP_INPUT_DROPOUT] = 0.3
     dropout = np.array([0.25])
-    config = make_config("relu", "log", solver, nesterov, 3)
     results = {}
     for name, data in (("dense", X), ("sparse", sp.csr_matrix(X))):
-        p, s, rng_state = params.copy(), state.copy(), seed_state(95)
-        room = k.largest_batch_storage(data.indptr, 3) if name == "sparse" else 0
-        gathered = 0 if name == "sparse" else 6
-        work = np.full(k.workspace_size(layer_units, 3, gathered, room), np.nan)
-        loss = k.run_epoch(
-            *k.kernel_input(data),
-            k.read_only_view(Y),
-            k.read_only_view(w),
+        rng_state = seed_state(95)
+        p, s, _, loss = kernel_epoch(
+            data,
+            Y,
+            w,
             order,
-            p,
-            np.empty_like(p),
-            s,
-            work,
+            params,
+            state,
+            0,
             layer_units,
-            config,
+            "relu",
+            "log",
+            solver,
+            nesterov,
+            3,
             hyper,
             dropout,
-            np.zeros(1, dtype=np.int64),
-            rng_state,
+            rng_state=rng_state,
         )
         results[name] = (p, s, rng_state[0], loss)
     assert_allclose(results["sparse"][0], results["dense"][0], rtol=1e-12, atol=1e-14)
@@ -1432,13 +1401,26 @@ def kernel_epoch(
     hyper,
     dropout=None,
     seed=0,
+    rng_state=None,
 ):
+    """One run_epoch on dense or CSR ``X``, with the workspace the driver
+    gives it; ``rng_state``, if given, is the generator (advanced in place),
+    else one seeded with ``seed``."""
     params, state = params.copy(), state.copy()
     adam_steps = np.array([adam_t], dtype=np.int64)
     config = make_config(activation, loss, solver, nesterov, batch_size)
     if dropout is None:
         dropout = no_dropout(layer_units)
-    work = np.full(k.workspace_size(layer_units, batch_size, layer_units[0]), np.nan)
+    sparse = sp.issparse(X)
+    dropped_room = 0
+    if sparse and hyper[k.HYP_INPUT_DROPOUT] > 0:
+        dropped_room = k.largest_batch_storage(X.indptr, batch_size)
+    gathered = 0 if sparse else layer_units[0]
+    work = np.full(
+        k.workspace_size(layer_units, batch_size, gathered, dropped_room),
+        np.nan,
+        dtype=params.dtype,
+    )
     grads = np.empty_like(params)
     loss_sum = k.run_epoch(
         *k.kernel_input(X),
@@ -1454,7 +1436,7 @@ def kernel_epoch(
         hyper,
         dropout,
         adam_steps,
-        seed_state(seed),
+        seed_state(seed) if rng_state is None else rng_state,
     )
     return params, state, int(adam_steps[0]), loss_sum
 

@@ -28,6 +28,7 @@ from test_kernels import (
     central_differences,
     dense_input,
     draw_smooth_point,
+    kernel_epoch,
     kernel_loss_and_grad,
     kernel_masks,
     make_config,
@@ -274,34 +275,26 @@ def test_sparse_input_trains_as_dense_input(seed, data, dtype):
     hyper[k.HYP_MAX_NORM] = data.draw(st.sampled_from([0.0, 1.0]))
     dropout = dropout_rates(data.draw, layer_units)
     solver = data.draw(st.sampled_from(["sgd", "adam"]))
-    config = make_config(activation, loss, solver, True, batch_size)
     results = []
     for X_in in (X, sp.csr_matrix(X)):
-        p = params.copy()
-        state = np.zeros((2, p.shape[0]), dtype=dtype)
-        sparse = sp.issparse(X_in)
-        room = k.largest_batch_storage(X_in.indptr, batch_size) if sparse else 0
-        work = np.full(
-            k.workspace_size(layer_units, batch_size, 0 if sparse else X.shape[1], room),
-            np.nan,
-            dtype=dtype,
-        )
         rng_state = seed_state(seed % 2**31)
-        loss_sum = k.run_epoch(
-            *k.kernel_input(X_in),
-            k.read_only_view(Y),
-            k.read_only_view(w),
+        p, state, _, loss_sum = kernel_epoch(
+            X_in,
+            Y,
+            w,
             order,
-            p,
-            np.empty_like(p),
-            state,
-            work,
+            params,
+            np.zeros((2, params.shape[0]), dtype=dtype),
+            0,
             layer_units,
-            config,
+            activation,
+            loss,
+            solver,
+            True,
+            batch_size,
             hyper,
             dropout,
-            np.zeros(1, dtype=np.int64),
-            rng_state,
+            rng_state=rng_state,
         )
         results.append((p, state, loss_sum, rng_state[0]))
     (
