@@ -6,7 +6,9 @@ into :func:`skreg._kernels.run_epoch` trains a whole epoch. The L-BFGS driver
 hands :func:`skreg._kernels.loss_and_gradient` to :func:`scipy.optimize.minimize`.
 
 Nothing here touches an estimator: the estimator passes arrays and settings in
-and commits what comes back, so a failed fit leaves a fitted model untouched.
+(grouped as :class:`Network`, :class:`TrainingData` and, for early stopping,
+:class:`ValidationData`) and commits what comes back, so a failed fit leaves
+a fitted model untouched.
 """
 
 import warnings
