@@ -314,12 +314,16 @@ _REFERENCES_DOC = """
 
 
 def _fill_docstring(cls):
-    """Insert the sections both estimators share into ``cls.__doc__``."""
+    """Insert the sections both estimators share into ``cls.__doc__``.
+
+    Each placeholder stands indented like the docstring (the formatter keeps
+    it so), and each shared section is indented alike: its first line loses
+    its own indentation, which the placeholder's provides."""
     cls.__doc__ = cls.__doc__ % {
-        "parameters": _PARAMETERS_DOC.strip("\n"),
-        "attributes": _ATTRIBUTES_DOC.strip("\n"),
-        "notes": _NOTES_DOC.strip("\n"),
-        "references": _REFERENCES_DOC.strip("\n"),
+        "parameters": _PARAMETERS_DOC.strip(),
+        "attributes": _ATTRIBUTES_DOC.strip(),
+        "notes": _NOTES_DOC.strip(),
+        "references": _REFERENCES_DOC.strip(),
     }
     return cls
 
@@ -873,74 +877,74 @@ class _BaseMLP(BaseEstimator):
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multilayer-perceptron classifier with L1, L2, dropout and early stopping.
 
-        Minimises the log loss (softmax output for multiclass targets, logistic
-        outputs for binary and multi-label ones) with 'adam', 'sgd' or 'lbfgs'.
-        A drop-in for :class:`sklearn.neural_network.MLPClassifier` with
-        ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
-        ``input_dropout``, ``max_norm``, ``scoring``, ``class_weight`` and
-        validation data for early stopping.
+    Minimises the log loss (softmax output for multiclass targets, logistic
+    outputs for binary and multi-label ones) with 'adam', 'sgd' or 'lbfgs'.
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier` with
+    ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
+    ``input_dropout``, ``max_norm``, ``scoring``, ``class_weight`` and
+    validation data for early stopping.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     %(parameters)s
 
-        class_weight : dict, list of dict, 'balanced' or None, default=None
-            Weights of the classes, multiplying ``sample_weight``, with
-            scikit-learn's semantics (:func:`~sklearn.utils.class_weight.compute_sample_weight`):
-            a dict ``{label: weight}`` (unlisted classes weigh 1); for
-            multi-label targets a list of such dicts, one per label column with
-            keys 0 and 1 (as scikit-learn's forests), the product over columns;
-            or 'balanced', ``n_samples / (n_classes * np.bincount(y))`` from the
-            training labels, their counts weighted by ``sample_weight`` when it
-            is given (as scikit-learn 1.9's LogisticRegression counts them), so
-            that a weight of 2 still trains as a repeated row. A fit with
-            ``class_weight`` trains exactly as one with the equivalent
-            ``sample_weight``. As in HistGradientBoosting, an early-stopping split
-            of the training data keeps its class weights, while an ``X_val``
-            passed to ``fit`` is weighted by ``sample_weight_val`` alone.
-            ``partial_fit`` takes a dict (over the classes declared in its first
-            call) and, as SGDClassifier's, not 'balanced', which a single batch
-            cannot estimate: with it, ``partial_fit`` is not available.
+    class_weight : dict, list of dict, 'balanced' or None, default=None
+        Weights of the classes, multiplying ``sample_weight``, with
+        scikit-learn's semantics (:func:`~sklearn.utils.class_weight.compute_sample_weight`):
+        a dict ``{label: weight}`` (unlisted classes weigh 1); for
+        multi-label targets a list of such dicts, one per label column with
+        keys 0 and 1 (as scikit-learn's forests), the product over columns;
+        or 'balanced', ``n_samples / (n_classes * np.bincount(y))`` from the
+        training labels, their counts weighted by ``sample_weight`` when it
+        is given (as scikit-learn 1.9's LogisticRegression counts them), so
+        that a weight of 2 still trains as a repeated row. A fit with
+        ``class_weight`` trains exactly as one with the equivalent
+        ``sample_weight``. As in HistGradientBoosting, an early-stopping split
+        of the training data keeps its class weights, while an ``X_val``
+        passed to ``fit`` is weighted by ``sample_weight_val`` alone.
+        ``partial_fit`` takes a dict (over the classes declared in its first
+        call) and, as SGDClassifier's, not 'balanced', which a single batch
+        cannot estimate: with it, ``partial_fit`` is not available.
 
-        Attributes
-        ----------
-        classes_ : ndarray of shape (n_classes,)
-            Class labels.
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
 
     %(attributes)s
 
-        See Also
-        --------
-        MLPRegressor : The same network for regression.
-        sklearn.neural_network.MLPClassifier : scikit-learn's classifier, without
-            ``l1`` and ``dropout``.
-        sklearn.linear_model.LogisticRegression : A linear model with L1 / L2
-            penalties.
+    See Also
+    --------
+    MLPRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : scikit-learn's classifier, without
+        ``l1`` and ``dropout``.
+    sklearn.linear_model.LogisticRegression : A linear model with L1 / L2
+        penalties.
 
-        Notes
-        -----
-        The loss ``l`` below is the log loss of the predicted class
-        probabilities, summed over outputs for multi-label targets.
+    Notes
+    -----
+    The loss ``l`` below is the log loss of the predicted class
+    probabilities, summed over outputs for multi-label targets.
 
     %(notes)s
 
-        References
-        ----------
+    References
+    ----------
     %(references)s
 
-        Examples
-        --------
-        >>> from sklearn.datasets import make_classification
-        >>> from skreg import MLPClassifier
-        >>> X, y = make_classification(n_samples=200, n_features=10, random_state=0)
-        >>> clf = MLPClassifier(hidden_layer_sizes=(16,), l1=1.0, dropout=0.2,
-        ...                     max_iter=300, random_state=0).fit(X, y)
-        >>> clf.predict(X[:5])
-        array([1, 0, 1, 0, 1])
-        >>> round(clf.score(X, y), 2)
-        0.94
-        >>> bool((clf.coefs_[0] == 0).any())
-        True
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skreg import MLPClassifier
+    >>> X, y = make_classification(n_samples=200, n_features=10, random_state=0)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), l1=1.0, dropout=0.2,
+    ...                     max_iter=300, random_state=0).fit(X, y)
+    >>> clf.predict(X[:5])
+    array([1, 0, 1, 0, 1])
+    >>> round(clf.score(X, y), 2)
+    0.94
+    >>> bool((clf.coefs_[0] == 0).any())
+    True
     """
 
     _parameter_constraints: dict = {
@@ -1297,58 +1301,58 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multilayer-perceptron regressor with L1, L2, dropout and early stopping.
 
-        Minimises the squared error (or the Poisson deviance) with 'adam', 'sgd'
-        or 'lbfgs'. A drop-in for :class:`sklearn.neural_network.MLPRegressor`
-        with ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
-        ``input_dropout``, ``max_norm``, ``scoring`` and validation data for early
-        stopping.
+    Minimises the squared error (or the Poisson deviance) with 'adam', 'sgd'
+    or 'lbfgs'. A drop-in for :class:`sklearn.neural_network.MLPRegressor`
+    with ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
+    ``input_dropout``, ``max_norm``, ``scoring`` and validation data for early
+    stopping.
 
-        Parameters
-        ----------
-        loss : {'squared_error', 'poisson'}, default='squared_error'
-            The loss: half the squared error (identity output, averaged over
-            outputs for 2-D targets as in scikit-learn), or half the Poisson
-            deviance with an exponential output (log link), which needs
-            ``y >= 0``.
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss: half the squared error (identity output, averaged over
+        outputs for 2-D targets as in scikit-learn), or half the Poisson
+        deviance with an exponential output (log link), which needs
+        ``y >= 0``.
 
     %(parameters)s
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     %(attributes)s
 
-        See Also
-        --------
-        MLPClassifier : The same network for classification.
-        sklearn.neural_network.MLPRegressor : scikit-learn's regressor, without
-            ``l1`` and ``dropout``.
-        sklearn.linear_model.ElasticNet : A linear model with L1 + L2 penalties.
+    See Also
+    --------
+    MLPClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : scikit-learn's regressor, without
+        ``l1`` and ``dropout``.
+    sklearn.linear_model.ElasticNet : A linear model with L1 + L2 penalties.
 
-        Notes
-        -----
-        The loss ``l`` below is half the squared error, averaged over the outputs
-        of a 2-D target (its gradient is that of the sum, as in scikit-learn), or
-        half the Poisson deviance ``y log(y / p) - y + p``, summed over outputs.
+    Notes
+    -----
+    The loss ``l`` below is half the squared error, averaged over the outputs
+    of a 2-D target (its gradient is that of the sum, as in scikit-learn), or
+    half the Poisson deviance ``y log(y / p) - y + p``, summed over outputs.
 
     %(notes)s
 
-        References
-        ----------
+    References
+    ----------
     %(references)s
 
-        Examples
-        --------
-        >>> from sklearn.datasets import make_regression
-        >>> from skreg import MLPRegressor
-        >>> X, y = make_regression(n_samples=200, n_features=10, noise=1.0,
-        ...                        random_state=0)
-        >>> reg = MLPRegressor(hidden_layer_sizes=(32,), early_stopping=True,
-        ...                    learning_rate_init=0.01, max_iter=1000,
-        ...                    random_state=0).fit(X, y)
-        >>> reg.n_iter_  # stopped early; the best epoch's weights are kept
-        214
-        >>> round(reg.score(X, y), 2)
-        0.99
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skreg import MLPRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=10, noise=1.0,
+    ...                        random_state=0)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), early_stopping=True,
+    ...                    learning_rate_init=0.01, max_iter=1000,
+    ...                    random_state=0).fit(X, y)
+    >>> reg.n_iter_  # stopped early; the best epoch's weights are kept
+    214
+    >>> round(reg.score(X, y), 2)
+    0.99
     """
 
     _parameter_constraints: dict = {
