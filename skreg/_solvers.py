@@ -238,16 +238,16 @@ class Progress:
         and the history that the stopping rule in use needs: a warm start
         that switches early stopping on or off begins that history afresh
         (scikit-learn's MLP raises there)."""
-        copy = replace(self, loss_curve=list(self.loss_curve))
-        if early_stopping and copy.validation_scores is None:
-            copy.validation_scores, copy.validation_loss_curve = [], []
-            copy.best_validation_score = -np.inf
+        progress = replace(self, loss_curve=list(self.loss_curve))
+        if early_stopping and progress.validation_scores is None:
+            progress.validation_scores, progress.validation_loss_curve = [], []
+            progress.best_validation_score = -np.inf
         elif early_stopping:
-            copy.validation_scores = list(copy.validation_scores)
-            copy.validation_loss_curve = list(copy.validation_loss_curve)
-        elif copy.best_loss is None:
-            copy.best_loss = np.inf
-        return copy
+            progress.validation_scores = list(progress.validation_scores)
+            progress.validation_loss_curve = list(progress.validation_loss_curve)
+        elif progress.best_loss is None:
+            progress.best_loss = np.inf
+        return progress
 
 
 @dataclass
