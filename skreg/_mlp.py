@@ -2,6 +2,7 @@
 dropout of hidden and input units, a max-norm constraint and early stopping."""
 
 import copy
+import inspect
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
@@ -163,8 +164,10 @@ _PARAMETERS_DOC = """
         (the training objective without its penalties, as
         HistGradientBoosting's ``'loss'``); or any scorer name or callable
         that :func:`sklearn.metrics.check_scoring` accepts, such as
-        ``'neg_log_loss'``, ``'roc_auc'`` or ``'neg_mean_squared_error'``.
-        Unused without early stopping.
+        ``'neg_log_loss'``, ``'roc_auc'`` or ``'neg_mean_squared_error'``; a
+        callable gets ``sample_weight=`` when the validation data is weighted.
+        Unused without early stopping. A warm start that changes it starts the
+        validation history (best score and its weights) afresh.
 
     beta_1 : float, default=0.9
         Decay rate of Adam's first-moment estimate, in [0, 1).
@@ -257,8 +260,8 @@ _NOTES_DOC = r"""
     where ``W`` holds every weight (intercepts are not penalised),
     ``W^(1)_j`` is input feature ``j``'s row of first-layer weights
     (``coefs_[0][j]``) and ``g`` is ``group_l1``, ``f`` is the network with
-    dropout's random mask applied to the hidden units in training, and ``l``
-    is the loss named above.
+    dropout's random masks applied in training (to the hidden units, and with
+    ``input_dropout`` to the inputs), and ``l`` is the loss named above.
 
     L1 makes the objective non-smooth at zero. 'adam' feeds the pseudo-gradient
     of OWL-QN (Andrew & Gao, 2007) into its moment estimates, so the penalty
@@ -328,16 +331,36 @@ def _fill_docstring(cls):
     return cls
 
 
-def _kernel_sample_weight(sample_weight, dtype):
+def _kernel_sample_weight(sample_weight, dtype, what="Sample weights"):
     """Checked float64 sample weights as the kernels take them: C-contiguous
     in the model's ``dtype``, and None stays None (unit weights need no array;
-    see skreg._kernels)."""
+    see skreg._kernels). ``what`` names them in the error of all zeros."""
     if sample_weight is None:
         return None
     sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
     if not np.any(sample_weight > 0):
-        raise ValueError("Sample weights must contain at least one non-zero number.")
+        raise ValueError(f"{what} must contain at least one non-zero number.")
     return sample_weight
+
+
+def _takes_sample_weight(scorer):
+    """Whether a scorer can be called with ``sample_weight=``."""
+    parameters = inspect.signature(scorer).parameters.values()
+    return any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _check_class_weight_values(weights):
+    """A class_weight dict's weights must be finite and non-negative."""
+    if not isinstance(weights, dict):
+        raise ValueError(f"class_weight must hold dicts of class weights; got {weights!r}.")
+    try:
+        values = np.array(list(weights.values()), dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"class_weight must map classes to numbers; got {weights}.") from error
+    if not np.all(np.isfinite(values) & (values >= 0)):
+        raise ValueError(
+            f"class_weight must map classes to finite non-negative weights; got {weights}."
+        )
 
 
 @dataclass(frozen=True)
@@ -566,10 +589,10 @@ class _BaseMLP(BaseEstimator):
         )
         minibatches = "needs minibatches. Use solver='adam' or 'sgd'."
         unsupported = [
-            ("l1", self.l1 > 0, non_smooth),
-            ("group_l1", self.group_l1 > 0, non_smooth),
-            ("dropout", np.any(dropout > 0), "dropout " + minibatches),
-            ("input_dropout", self.input_dropout > 0, "input dropout " + minibatches),
+            ("l1 > 0", self.l1 > 0, non_smooth),
+            ("group_l1 > 0", self.group_l1 > 0, non_smooth),
+            ("dropout > 0", np.any(dropout > 0), "dropout " + minibatches),
+            ("input_dropout > 0", self.input_dropout > 0, "input dropout " + minibatches),
             (
                 "max_norm",
                 self.max_norm is not None,
@@ -577,9 +600,9 @@ class _BaseMLP(BaseEstimator):
                 "solver='adam' or 'sgd'.",
             ),
         ]
-        for name, used, reason in unsupported:
+        for setting, used, reason in unsupported:
             if used:
-                raise ValueError(f"solver='lbfgs' does not support {name} > 0: {reason}")
+                raise ValueError(f"solver='lbfgs' does not support {setting}: {reason}")
 
     def _check_validation_arguments(self, X_val, y_val, sample_weight_val):
         """HistGradientBoosting's rules for the validation data of ``fit``."""
@@ -608,10 +631,12 @@ class _BaseMLP(BaseEstimator):
     def _fit(
         self, X, y, sample_weight, incremental=False, classes=None, validation=(None, None, None)
     ):
-        if incremental:
+        if incremental and hasattr(self, "coefs_"):
             # scikit-learn's _fit_context skips the validation of partial_fit
             # once a model is fitted; a hyperparameter set since must still
             # be refused with InvalidParameterError (found by the API fuzz).
+            # Inside the fit, the configuration says to skip nested
+            # validation, so it cannot tell whether the user asked to skip.
             self._validate_params()
         hidden_sizes = self._hidden_sizes()
         dropout = self._dropout_rates(len(hidden_sizes))
@@ -629,10 +654,12 @@ class _BaseMLP(BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-        class_weight = self._class_sample_weight(targets, sample_weight, incremental)
+        class_weight = self._class_sample_weight(targets, sample_weight)
+        what = "Sample weights"
         if class_weight is not None:
             sample_weight = class_weight if sample_weight is None else sample_weight * class_weight
-        sample_weight = _kernel_sample_weight(sample_weight, dtype)
+            what = "Sample weights times class_weight"
+        sample_weight = _kernel_sample_weight(sample_weight, dtype, what)
 
         layer_units = np.array([X.shape[1], *hidden_sizes, targets.n_outputs], dtype=np.int64)
         random_state = check_random_state(self.random_state)
@@ -649,7 +676,7 @@ class _BaseMLP(BaseEstimator):
             progress = self._progress()
         else:
             params = initial_parameters(layer_units, self.activation, random_state, dtype)
-            progress = Progress.fresh(self.early_stopping)
+            progress = Progress.fresh(self._scoring_key())
 
         config = np.zeros(k.N_CONFIG, dtype=np.int64)
         config[k.CFG_ACTIVATION] = k.ACTIVATION_CODES[self.activation]
@@ -711,6 +738,7 @@ class _BaseMLP(BaseEstimator):
                     "adam_steps": progress.adam_steps,
                     "learning_rate": progress.learning_rate,
                     "dropout_rng_state": progress.dropout_rng_state,
+                    "scoring": progress.scoring,
                 },
             }
 
@@ -761,6 +789,7 @@ class _BaseMLP(BaseEstimator):
             Y=full_targets(Y_val, int(network.layer_units[-1])),
             sample_weight=sample_weight_val,
             score=score,
+            scoring=self._scoring_key(),
         )
         return training, validation_data
 
@@ -806,6 +835,12 @@ class _BaseMLP(BaseEstimator):
         if self.scoring == "loss":
             return lambda output, loss: -loss
         scorer = check_scoring(self, self.scoring)
+        if sample_weight_val is not None and not _takes_sample_weight(scorer):
+            raise ValueError(
+                "The scoring callable takes no sample_weight, but the validation data is "
+                "weighted (by sample_weight_val, or by the sample or class weights of the "
+                "validation_fraction split): give it a sample_weight=None parameter."
+            )
         # Training updates ``params`` in place, so this copy's coefs_ (views
         # into it) are always the current epoch's network. The scorer gets
         # validated arrays, without the column names of a DataFrame.
@@ -815,15 +850,20 @@ class _BaseMLP(BaseEstimator):
         weights = {} if sample_weight_val is None else {"sample_weight": sample_weight_val}
         return lambda output, loss: float(scorer(model, X_val, y_val, **weights))
 
-    def _class_sample_weight(self, targets, sample_weight, incremental):
+    def _class_sample_weight(self, targets, sample_weight):
         """Each training sample's class weight (float64), or None; see
         MLPClassifier."""
         return None
 
+    def _scoring_key(self):
+        """What early stopping's scores measure, for a warm start to know
+        whether they compare (None without early stopping)."""
+        return repr(self.scoring) if self.early_stopping else None
+
     def _progress(self):
         """The training state a warm-started fit or partial_fit continues."""
         if not hasattr(self, "_training_state"):
-            return Progress.fresh(self.early_stopping)
+            return Progress.fresh(self._scoring_key())
         return Progress(
             t=self.t_,
             loss_curve=self.loss_curve_,
@@ -875,7 +915,7 @@ class _BaseMLP(BaseEstimator):
 
 @_fill_docstring
 class MLPClassifier(ClassifierMixin, _BaseMLP):
-    """Multilayer-perceptron classifier with L1, L2, dropout and early stopping.
+    """Multilayer-perceptron classifier with penalties, dropout, max-norm and early stopping.
 
     Minimises the log loss (softmax output for multiclass targets, logistic
     outputs for binary and multi-label ones) with 'adam', 'sgd' or 'lbfgs'.
@@ -1086,16 +1126,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 )
         return y_val, self._encode(y_val, binarizer, dtype)
 
-    def _class_sample_weight(self, targets, sample_weight, incremental):
+    def _class_sample_weight(self, targets, sample_weight):
         """Each training sample's class weight (float64), or None.
 
         Per output (each column of a multi-label target), the weight of the
         sample's class, from compute_class_weight; the product over outputs,
         as :func:`~sklearn.utils.class_weight.compute_sample_weight` takes it.
-        'balanced' counts the classes weighted by ``sample_weight`` (as
-        scikit-learn 1.9's LogisticRegression does), so that a sample weight
-        of 2 still trains as a repeated row; without sample weights the result
-        is compute_sample_weight's.
+        A dict weighs the model's classes (those of ``classes_``, 0 and 1 per
+        label column), so a batch or a label column without some class does
+        not change what it means (compute_class_weight would refuse it).
+        'balanced' counts the classes present, weighted by ``sample_weight``
+        (as scikit-learn 1.9's LogisticRegression does), so that a sample
+        weight of 2 still trains as a repeated row; without sample weights the
+        result is compute_sample_weight's.
         """
         class_weight = self.class_weight
         if class_weight is None:
@@ -1120,6 +1163,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             declared = np.array([0, 1])
         else:
             columns, class_weight, declared = [targets.y], [class_weight], targets.encoder.classes_
+        for weight in class_weight:
+            if weight != "balanced":
+                _check_class_weight_values(weight)
         weights = []
         for weight, column in zip(class_weight, columns, strict=True):
             # 'balanced' counts rows of positive weight only: a row of weight
@@ -1127,10 +1173,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             counted = np.ones(column.shape[0], dtype=bool)
             if weight == "balanced" and sample_weight is not None:
                 counted = sample_weight > 0
-            # partial_fit weighs the classes declared in its first call, so
-            # that a batch without some class does not change what a dict
-            # means (compute_class_weight would refuse such a batch).
-            labels = declared if incremental else np.unique(column[counted])
+            labels = np.unique(column[counted]) if weight == "balanced" else declared
             per_class = compute_class_weight(
                 weight,
                 classes=labels,
@@ -1299,7 +1342,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 @_fill_docstring
 class MLPRegressor(RegressorMixin, _BaseMLP):
-    """Multilayer-perceptron regressor with L1, L2, dropout and early stopping.
+    """Multilayer-perceptron regressor with penalties, dropout, max-norm and early stopping.
 
     Minimises the squared error (or the Poisson deviance) with 'adam', 'sgd'
     or 'lbfgs'. A drop-in for :class:`sklearn.neural_network.MLPRegressor`

@@ -126,12 +126,16 @@ class ValidationData:
     score : callable
         ``score(output, loss)``: the validation score (higher is better) of
         the network's finite ``output`` on ``X``, whose data loss is ``loss``.
+    scoring : str
+        What ``score`` measures (the repr of the estimator's ``scoring``), so
+        that a warm start knows whether the best score so far is comparable.
     """
 
     X: object
     Y: np.ndarray
     sample_weight: np.ndarray
     score: Callable[[np.ndarray, float], float]
+    scoring: str
 
     def evaluate(self, params, network):
         """``(score, loss)`` of the network ``params`` on this data: the
@@ -215,15 +219,17 @@ class Progress:
     adam_steps: int
     learning_rate: float | None
     dropout_rng_state: int | None
+    scoring: str | None
 
     @classmethod
-    def fresh(cls, early_stopping):
+    def fresh(cls, scoring):
+        """The state of a new network; ``scoring`` as in :meth:`continued`."""
         return cls(
             t=0,
             loss_curve=[],
             validation_scores=None,
             validation_loss_curve=None,
-            best_loss=None,
+            best_loss=np.inf,
             best_validation_score=None,
             no_improvement_count=0,
             best_params=None,
@@ -231,22 +237,35 @@ class Progress:
             adam_steps=0,
             learning_rate=None,
             dropout_rng_state=None,
-        ).continued(early_stopping)
+            scoring=None,
+        ).continued(scoring)
 
-    def continued(self, early_stopping):
-        """A copy to train on, with new lists (the caller's stay as they are)
-        and the history that the stopping rule in use needs: a warm start
-        that switches early stopping on or off begins that history afresh
-        (scikit-learn's MLP raises there)."""
+    def continued(self, scoring):
+        """A copy to train on, with new lists (the caller's stay as they are).
+
+        ``scoring`` names what early stopping scores (the repr of the
+        estimator's ``scoring``), None without early stopping. When it is not
+        what this history holds, a warm start switched early stopping on or
+        off or scores something else: the best score, its weights and the
+        patience cannot carry over, and the history of the new mode begins
+        afresh (scikit-learn's MLP raises on a switch, and would compare
+        scores of different metrics)."""
         progress = replace(self, loss_curve=list(self.loss_curve))
-        if early_stopping and progress.validation_scores is None:
-            progress.validation_scores, progress.validation_loss_curve = [], []
-            progress.best_validation_score = -np.inf
-        elif early_stopping:
-            progress.validation_scores = list(progress.validation_scores)
-            progress.validation_loss_curve = list(progress.validation_loss_curve)
-        elif progress.best_loss is None:
-            progress.best_loss = np.inf
+        if scoring != self.scoring:
+            progress.scoring = scoring
+            progress.no_improvement_count = 0
+            progress.best_params = None
+            if scoring is None:
+                progress.validation_scores = progress.validation_loss_curve = None
+                progress.best_validation_score = None
+                progress.best_loss = np.inf
+            else:
+                progress.validation_scores, progress.validation_loss_curve = [], []
+                progress.best_validation_score = -np.inf
+                progress.best_loss = None
+        elif scoring is not None:
+            progress.validation_scores = list(self.validation_scores)
+            progress.validation_loss_curve = list(self.validation_loss_curve)
         return progress
 
 
@@ -286,7 +305,7 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
     StochasticResult
     """
     early_stopping = validation is not None
-    progress = progress.continued(early_stopping)
+    progress = progress.continued(validation.scoring if early_stopping else None)
     n_train = training.rows.shape[0]
     if est.batch_size == "auto":
         batch_size = min(200, n_train)
@@ -369,8 +388,9 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
             print(f"Iteration {n_iter:d}, loss = {loss:.8f}")
 
         if not np.isfinite(loss):
-            # scikit-learn 1.9 (its issue #29504): with early stopping a
-            # diverged epoch scores NaN and the best epoch's weights are kept.
+            # With early stopping a diverged epoch scores NaN and the best
+            # epoch's weights are kept, as in scikit-learn 1.9 (its issue
+            # #29504), which then trains on to max_iter on NaN; skreg stops.
             progress.validation_scores.append(np.nan)
             progress.validation_loss_curve.append(np.nan)
             warnings.warn(

@@ -228,7 +228,7 @@ def test_prediction_uses_every_input(noisy_digits):
         (
             dict(solver="lbfgs", max_norm=2.0),
             ValueError,
-            "solver='lbfgs' does not support max_norm .*a projection after each step is not "
+            "solver='lbfgs' does not support max_norm: a projection after each step is not "
             "part of a smooth objective",
         ),
         (

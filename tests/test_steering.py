@@ -446,6 +446,34 @@ def test_warm_start_that_switches_early_stopping_starts_its_history(switch_on):
         assert len(est.validation_scores_) == len(est.validation_loss_curve_) == est.n_iter_
     else:
         assert est.best_loss_ == min(est.loss_curve_[4:])
+        assert est.validation_scores_ is None and est.best_validation_score_ is None
+
+
+def test_warm_start_switching_early_stopping_off_and_on_forgets_the_old_scores():
+    """On, off, on again: the last fit's scores are its own, not the first
+    fit's continued across the loss-based one."""
+    est = fit(
+        MLPClassifier(**dict(ES, max_iter=3, n_iter_no_change=50), warm_start=True), X_BIN, Y_BIN
+    )
+    first = list(est.validation_scores_)
+    fit(est.set_params(early_stopping=False), X_BIN, Y_BIN)
+    fit(est.set_params(early_stopping=True), X_BIN, Y_BIN)
+    assert len(est.loss_curve_) == 9
+    assert len(est.validation_scores_) == len(est.validation_loss_curve_) == 3
+    assert est.validation_scores_ != first
+    assert est.best_validation_score_ == max(est.validation_scores_)
+
+
+def test_warm_start_with_another_scoring_starts_a_new_best_score():
+    """The best accuracy of the first fit does not compare with the negated
+    losses of the second: the second keeps its own best epoch, not the first
+    fit's weights."""
+    est = fit(
+        MLPClassifier(**dict(ES, max_iter=5, n_iter_no_change=50), warm_start=True), X_BIN, Y_BIN
+    )
+    fit(est.set_params(scoring="loss"), X_BIN, Y_BIN)
+    assert len(est.validation_scores_) == 5
+    assert est.best_validation_score_ == max(est.validation_scores_) < 0
 
 
 @pytest.mark.parametrize(
@@ -520,6 +548,37 @@ def test_scoring_none_is_the_estimators_score():
     named = fit(MLPClassifier(**ES, scoring="accuracy"), X_train, y_train, X_val=X_val, y_val=y_val)
     assert default.validation_scores_ == named.validation_scores_
     assert_same_network(default, named)
+
+
+def test_a_scoring_callable_without_sample_weight_and_weighted_validation_data():
+    """Weighted validation data is scored with its weights: a callable that
+    cannot take them is refused before training, one that can gets them."""
+    X_train, y_train, X_val, y_val = split(X_BIN, Y_BIN)
+    weights = np.linspace(0.5, 2.0, y_val.shape[0])
+
+    def unweighted(est, X, y):
+        return accuracy_score(y, est.predict(X))
+
+    est = MLPClassifier(**ES, scoring=unweighted)
+    with pytest.raises(ValueError, match="The scoring callable takes no sample_weight"):
+        est.fit(X_train, y_train, X_val=X_val, y_val=y_val, sample_weight_val=weights)
+    assert not hasattr(est, "coefs_")
+    with pytest.raises(ValueError, match="The scoring callable takes no sample_weight"):
+        MLPClassifier(**ES, scoring=unweighted, class_weight="balanced").fit(X_BIN, Y_BIN)
+
+    def weighted(est, X, y, sample_weight=None):
+        return accuracy_score(y, est.predict(X), sample_weight=sample_weight)
+
+    est = fit(
+        MLPClassifier(**ES, scoring=weighted),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+        sample_weight_val=weights,
+    )
+    assert est.best_validation_score_ == weighted(est, X_val, y_val, sample_weight=weights)
+    fit(MLPClassifier(**ES, scoring=unweighted), X_train, y_train, X_val=X_val, y_val=y_val)
 
 
 def test_bad_scoring_is_refused():
@@ -757,6 +816,37 @@ def test_partial_fit_is_not_available_with_balanced_class_weight():
         str(info.value.__cause__),
     )
     assert hasattr(est.set_params(class_weight={0: 2.0}), "partial_fit")
+
+
+@pytest.mark.parametrize(
+    "class_weight, message",
+    [
+        ({0: -1.0}, "finite non-negative weights"),
+        ({1: np.nan}, "finite non-negative weights"),
+        ({0: "heavy"}, "must map classes to numbers"),
+        ({0: 0.0, 1: 0.0}, "Sample weights times class_weight must contain at least one non-zero"),
+    ],
+    ids=["negative", "nan", "string", "all-zero"],
+)
+def test_bad_class_weight_values(class_weight, message):
+    est = MLPClassifier(**SMALL, class_weight=class_weight)
+    with pytest.raises(ValueError, match=message):
+        est.fit(X_BIN, Y_BIN)
+    assert not hasattr(est, "coefs_")
+
+
+def test_multilabel_dict_weights_a_label_column_without_positives():
+    """compute_sample_weight would refuse the dict of a column whose labels
+    are all 0; skreg weighs the classes 0 and 1 of every column."""
+    y = Y_LABELS.copy()
+    y[:, 1] = 0
+    weights = [{1: 3.0}, {1: 2.0}]
+    with pytest.raises(ValueError, match="not in class_weight"):
+        compute_sample_weight(weights, y)
+    weighted = fit(MLPClassifier(**SMALL, class_weight=weights), X_MULTI, y)
+    expected = np.where(y[:, 0] == 1, 3.0, 1.0)
+    by_sample = fit(MLPClassifier(**SMALL), X_MULTI, y, sample_weight=expected)
+    assert_same_network(weighted, by_sample)
 
 
 def test_class_weight_of_the_wrong_type_names_the_parameter():
