@@ -245,6 +245,16 @@ def workspace_size(layer_units, capacity, gathered_features, dropped_values=0):
     return capacity * (2 * n_units + int(layer_units[-1]) + 1 + gathered_features) + dropped_values
 
 
+def input_workspace_size(X, layer_units, capacity, input_drop_rate=0.0):
+    """:func:`workspace_size` for minibatches of ``capacity`` rows of ``X``:
+    room to gather dense rows, or, for CSR input under input dropout, room
+    for a minibatch's dropped stored values."""
+    if not sp.issparse(X):
+        return workspace_size(layer_units, capacity, X.shape[1])
+    dropped_values = largest_batch_storage(X.indptr, capacity) if input_drop_rate > 0 else 0
+    return workspace_size(layer_units, capacity, 0, dropped_values)
+
+
 def largest_batch_storage(X_csr_indptr, batch_size):
     """The most stored values any ``batch_size`` rows of a CSR matrix hold:
     the sum of its ``batch_size`` longest rows."""
@@ -1075,7 +1085,9 @@ def bound_unit_norms(params, layer_units, max_norm):
     for i in range(1, layer_units.shape[0]):
         widest = max(widest, layer_units[i])
     # Squared norms, then scales, of a layer's columns, summed row by row so
-    # that the coefficients are read in memory order.
+    # that the coefficients are read in memory order. One small allocation
+    # per step, only with max_norm: column-by-column sums would need none but
+    # read a wide first layer with a stride of its width.
     column = np.empty(widest)
     for layer in range(layer_units.shape[0] - 1):
         coef, _ = layer_parameters(params, layer_units, layer)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.optimize
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
@@ -342,14 +341,8 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
     X_dense, X_csr = k.kernel_input(training.X)
     Y_kernel = k.read_only_view(training.Y)
     weight_kernel = k.kernel_sample_weight(training.sample_weight, params.dtype)
-    sparse = sp.issparse(training.X)
-    gathered_features = 0 if sparse else training.X.shape[1]
-    # A sparse minibatch's values after input dropout are written apart.
-    dropped_room = 0
-    if sparse and hyper[k.HYP_INPUT_DROPOUT] > 0:
-        dropped_room = k.largest_batch_storage(training.X.indptr, batch_size)
     work = np.empty(
-        k.workspace_size(layer_units, batch_size, gathered_features, dropped_room),
+        k.input_workspace_size(training.X, layer_units, batch_size, hyper[k.HYP_INPUT_DROPOUT]),
         dtype=params.dtype,
     )
     positions = np.arange(n_train)
@@ -486,10 +479,7 @@ def fit_lbfgs(est, training, network, params):
     chunk_size = min(LBFGS_CHUNK_ROWS, X.shape[0])
     config = network.config.copy()
     config[k.CFG_BATCH_SIZE] = chunk_size
-    gathered_features = 0 if sp.issparse(X) else X.shape[1]
-    work = np.empty(
-        k.workspace_size(layer_units, chunk_size, gathered_features), dtype=params.dtype
-    )
+    work = np.empty(k.input_workspace_size(X, layer_units, chunk_size), dtype=params.dtype)
 
     def loss_and_gradient(x):
         params[:] = x

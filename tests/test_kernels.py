@@ -1411,13 +1411,8 @@ def kernel_epoch(
     config = make_config(activation, loss, solver, nesterov, batch_size)
     if dropout is None:
         dropout = no_dropout(layer_units)
-    sparse = sp.issparse(X)
-    dropped_room = 0
-    if sparse and hyper[k.HYP_INPUT_DROPOUT] > 0:
-        dropped_room = k.largest_batch_storage(X.indptr, batch_size)
-    gathered = 0 if sparse else layer_units[0]
     work = np.full(
-        k.workspace_size(layer_units, batch_size, gathered, dropped_room),
+        k.input_workspace_size(X, layer_units, batch_size, hyper[k.HYP_INPUT_DROPOUT]),
         np.nan,
         dtype=params.dtype,
     )
