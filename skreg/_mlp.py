@@ -895,10 +895,35 @@ class _BaseMLP(BaseEstimator):
         params = pack(self.coefs_, self.intercepts_, dtype)
         return predict(X, params, layer_units, config)
 
+    def _prediction_input(self, X):
+        """``X`` validated as ``validate_data(reset=False)`` would.
+
+        A float, 2-D, finite ndarray of the fitted width, for a model fitted
+        without feature names, is what ``validate_data`` would return
+        unchanged; its generic checks cost more than the network itself on a
+        few rows, so that case skips them. Everything else (including any
+        non-finite input, for scikit-learn's error) goes through
+        ``validate_data``.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+        ):
+            with np.errstate(over="ignore", invalid="ignore"):
+                finite = np.isfinite(X.sum())
+            if finite:
+                return X
+        return validate_data(
+            self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False
+        )
+
     def _validated_forward(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False)
-        output = self._forward(X)
+        output = self._forward(self._prediction_input(X))
         if not np.all(np.isfinite(output)):
             # Finite weights and inputs can still overflow (inputs near the
             # float range, an identity activation): say so rather than

@@ -612,3 +612,62 @@ def test_warm_start_requires_same_classes():
 def test_y_length_mismatch():
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         MLPRegressor(**SMALL).fit(X_REG, Y_REG[:-1])
+
+
+def _validation_outcome(validate, X):
+    """What validating ``X`` returns (or raises), and the warnings it gives."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = validate(X)
+        except Exception as error:  # noqa: BLE001 - the outcome is compared, whatever it is
+            result = (type(error), str(error))
+    return result, [str(w.message) for w in caught]
+
+
+PREDICTION_INPUTS = {
+    "float64": X_BIN,
+    "float32": X_BIN.astype(np.float32),
+    "fortran": np.asfortranarray(X_BIN),
+    "strided": X_BIN[::2],
+    "one row": X_BIN[:1],
+    "read-only": np.frombuffer(X_BIN.tobytes()).reshape(X_BIN.shape),
+    "int": np.arange(20).reshape(5, 4),
+    "nan": np.where(np.eye(50, 4, dtype=bool), np.nan, X_BIN),
+    "inf": np.where(np.eye(50, 4, dtype=bool), np.inf, X_BIN),
+    "huge finite": np.full((3, 4), 1e308),
+    "no rows": X_BIN[:0],
+    "too few columns": X_BIN[:, :3],
+    "1-D": X_BIN[0],
+    "3-D": X_BIN.reshape(50, 2, 2),
+    "complex": X_BIN + 1j,
+}
+
+
+@pytest.mark.parametrize("fitted_on", ["ndarray", "DataFrame"])
+@pytest.mark.parametrize("name", PREDICTION_INPUTS)
+def test_prediction_input_is_what_validate_data_gives(name, fitted_on):
+    """The fast path for plain float arrays at predict returns, raises and
+    warns exactly what scikit-learn's validate_data does."""
+    from sklearn.utils.validation import validate_data
+
+    pd = pytest.importorskip("pandas")
+    X_fit = pd.DataFrame(X_BIN, columns=list("abcd")) if fitted_on == "DataFrame" else X_BIN
+    est = _fit(MLPClassifier(**SMALL), X_fit, Y_BIN)
+    X = PREDICTION_INPUTS[name]
+    fast, fast_warnings = _validation_outcome(est._prediction_input, X)
+    full, full_warnings = _validation_outcome(
+        lambda X: validate_data(
+            est, X, accept_sparse="csr", dtype=(np.float64, np.float32), reset=False
+        ),
+        X,
+    )
+    assert fast_warnings == full_warnings
+    if isinstance(full, tuple):
+        assert fast == full
+    else:
+        assert fast.dtype == full.dtype
+        assert_array_equal(fast, full)
+        assert_array_equal(
+            *(_validation_outcome(est.predict_proba, X)[0] for X in (X, np.array(full)))
+        )
