@@ -42,6 +42,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from ._prebuilt import load_prebuilt_first, prebuilt_enabled
+
 ACT_IDENTITY = 0
 ACT_LOGISTIC = 1
 ACT_TANH = 2
@@ -87,13 +89,23 @@ N_HYPER = 11
 # shrink_group); from below, a few reach 1e-12 relative.
 GROUP_NEWTON_ITERATIONS = 30
 
+
+def _cached_kernel(**options):
+    """``njit(cache=True, **options)``, loading the kernels compiled at
+    install time first when there are any (see :mod:`skreg._prebuilt`)."""
+    compile_on_first_call = njit(cache=True, **options)
+    if not prebuilt_enabled():
+        return compile_on_first_call
+    return lambda function: load_prebuilt_first(compile_on_first_call(function))
+
+
 # Every kernel divides as NumPy does (x / 0 gives inf or NaN, which the
 # drivers report as divergence) rather than raising: the check for a zero
 # divisor is a branch in every loop, and it keeps LLVM from vectorising them.
-kernel = njit(cache=True, error_model="numpy")
+kernel = _cached_kernel(error_model="numpy")
 # Sums over all weights may be reassociated, so that LLVM vectorises them.
 # Only reassociation: NaN and inf still propagate, so divergence stays visible.
-sum_kernel = njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+sum_kernel = _cached_kernel(error_model="numpy", fastmath={"reassoc"})
 
 
 # --------------------------------------------------------------------------

@@ -12,7 +12,8 @@
   unable to write ``__pycache__`` beside the source, falls back to the
   user-wide cache directory (``$XDG_CACHE_HOME/numba``).
 
-The subprocess tests compile from scratch. The signature count runs with
+The subprocess tests compile from scratch (``SKREG_PREBUILT_KERNELS=0``:
+kernels compiled at install time are tested in ``test_prebuilt.py``). The signature count runs with
 ``NUMBA_OPT=0`` (faster; types, hence signatures, do not depend on the
 optimisation level), but the cache tests cannot: at ``NUMBA_OPT=0`` the
 compiled kernels keep "dynamic globals" and Numba refuses to cache them.
@@ -205,8 +206,11 @@ def test_grid_search_n_jobs_2_equals_n_jobs_1(memmap):
 
 def _env(**extra):
     """The environment of a child interpreter that imports skreg from this
-    checkout, with none of the parent's NUMBA_* settings."""
+    checkout, with none of the parent's NUMBA_* settings, and that compiles
+    the kernels rather than load those compiled at install time (these tests
+    are about Numba's own cache)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
+    env["SKREG_PREBUILT_KERNELS"] = "0"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     env.update(extra)
     return env
@@ -436,7 +440,11 @@ _READ_ONLY_SCRIPT = """
 
 def test_read_only_package_directory_falls_back_to_user_cache(workdir):
     site = workdir / "site"
-    shutil.copytree(REPO / "skreg", site / "skreg", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "skreg",
+        site / "skreg",
+        ignore=shutil.ignore_patterns("__pycache__", "_prebuilt_kernels"),
+    )
     for dirpath, _, filenames in os.walk(site):
         for name in filenames:
             os.chmod(os.path.join(dirpath, name), 0o444)

@@ -1932,6 +1932,7 @@ def _start_signature_probe():
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     env["NUMBA_CACHE_DIR"] = str(workdir / "numba_cache")
     env["NUMBA_OPT"] = "0"
+    env["SKREG_PREBUILT_KERNELS"] = "0"  # compile, so that callees register
     stdout = open(workdir / "stdout", "w")
     stderr = open(workdir / "stderr", "w")
     proc = subprocess.Popen(
