@@ -824,7 +824,14 @@ def measure_first_use(quick, log, settle=lambda: None):
     ``result[task][cache][system]`` for each of ``FIRST_USE_TASKS``."""
     warm_repeat = 3 if quick else 5
     cold_repeat = 1 if quick else 3
-    result = {"warm_repeat": warm_repeat, "cold_repeat": cold_repeat}
+    result = {
+        "warm_repeat": warm_repeat,
+        "cold_repeat": cold_repeat,
+        "skreg_from": SKREG_FROM,
+        # Kernels compiled at install time (a wheel built by pip install .)
+        # make the cold cache load instead of compile: say which was measured.
+        "prebuilt_kernels": os.path.isdir(os.path.join(SKREG_FROM, "skreg", "_prebuilt_kernels")),
+    }
     for task in FIRST_USE_TASKS:
         result[task] = {"warm": {}, "cold": {}}
         for system in FIRST_USE_MODULES:
@@ -1277,6 +1284,13 @@ def format_report(results):
             f"{fu['warm_repeat']} (warm) / {fu['cold_repeat']} (cold) runs; cold = a new empty "
             f"NUMBA_CACHE_DIR; load {fmt(fu.get('others'))}"
         )
+        if "skreg_from" in fu:
+            kernels = (
+                "its kernels compiled at install time (pip install .)"
+                if fu["prebuilt_kernels"]
+                else "no kernels compiled at install time (Numba compiles them on first use)"
+            )
+            add(f"  skreg from {fu['skreg_from']}, {kernels}")
         add(f"{'':<26}{'skreg':>16}{'sklearn':>16}{'difference':>12}")
         for task in FIRST_USE_TASKS:
             for cache in ("warm", "cold"):
