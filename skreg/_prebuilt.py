@@ -24,7 +24,13 @@ import importlib.metadata
 import os
 
 import numba
-from numba.core.caching import CompileResultCacheImpl, FunctionCache, InTreeCacheLocator
+
+# Numba 0.68 made a cache entry's source stamp the file's content hash (it
+# was its mtime, which the files of an installed wheel do not keep) and
+# named the locator classes used here without a leading underscore.
+SUPPORTED = tuple(int(part) for part in numba.__version__.split(".")[:2]) >= (0, 68)
+if SUPPORTED:
+    from numba.core.caching import CompileResultCacheImpl, FunctionCache, InTreeCacheLocator
 
 
 def _find_prebuilt_directory():
@@ -46,26 +52,26 @@ def _find_prebuilt_directory():
 PREBUILT_DIRECTORY = _find_prebuilt_directory()
 
 
-class _PrebuiltLocator(InTreeCacheLocator):
-    """Numba's in-tree locator (content-hash source stamp), pointed at the
-    read-only directory of install-time kernels."""
+if SUPPORTED:
 
-    def __init__(self, py_func, py_file):
-        super().__init__(py_func, py_file)
-        self._cache_path = PREBUILT_DIRECTORY
+    class _PrebuiltLocator(InTreeCacheLocator):
+        """Numba's in-tree locator (content-hash source stamp), pointed at the
+        read-only directory of install-time kernels."""
 
-    @classmethod
-    def from_function(cls, py_func, py_file):
-        # Only read from: no writability check, unlike Numba's locators.
-        return cls(py_func, py_file)
+        def __init__(self, py_func, py_file):
+            super().__init__(py_func, py_file)
+            self._cache_path = PREBUILT_DIRECTORY
 
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            # Only read from: no writability check, unlike Numba's locators.
+            return cls(py_func, py_file)
 
-class _PrebuiltImpl(CompileResultCacheImpl):
-    _locator_classes = [_PrebuiltLocator]
+    class _PrebuiltImpl(CompileResultCacheImpl):
+        _locator_classes = [_PrebuiltLocator]
 
-
-class _PrebuiltCache(FunctionCache):
-    _impl_class = _PrebuiltImpl
+    class _PrebuiltCache(FunctionCache):
+        _impl_class = _PrebuiltImpl
 
 
 class _PrebuiltFirstCache:
@@ -90,7 +96,8 @@ class _PrebuiltFirstCache:
 def prebuilt_enabled():
     """Whether kernels compiled at install time are there and may be used."""
     return (
-        PREBUILT_DIRECTORY is not None
+        SUPPORTED
+        and PREBUILT_DIRECTORY is not None
         and os.environ.get("SKREG_PREBUILT_KERNELS", "1") != "0"
         and not numba.config.BOUNDSCHECK
         and not numba.config.DISABLE_JIT
@@ -112,8 +119,11 @@ def write_prebuilt_kernels(package_parent, timeout=1800):
     The compile runs in a child interpreter with a fresh ``NUMBA_CACHE_DIR``
     and none of the caller's other ``NUMBA_*`` settings (a bounds-checked or
     unoptimised build must not be shipped); its cache files are then copied.
-    Raises if the compile fails.
+    Raises if the compile fails; returns None, compiling nothing, if this
+    Numba's cache cannot serve prebuilt kernels.
     """
+    if not SUPPORTED:
+        return None
     import glob
     import shutil
     import subprocess

@@ -25,6 +25,9 @@ from skreg import MLPClassifier, MLPRegressor
 from skreg import _prebuilt as prebuilt
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+needs_supported_numba = pytest.mark.skipif(
+    not prebuilt.SUPPORTED, reason="prebuilt kernels need Numba >= 0.68 (content-hash stamps)"
+)
 
 _FIT_SCRIPT = """
     import json, warnings
@@ -92,6 +95,7 @@ def _fresh_interpreter(site, cache, **extra_env):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@needs_supported_numba
 def test_prebuilt_kernels_load_without_compiling_and_match(site_with_prebuilt_kernels, tmp_path):
     result = _fresh_interpreter(site_with_prebuilt_kernels, tmp_path / "empty-cache")
     assert result["prebuilt_directory"] == str(
@@ -107,6 +111,7 @@ def test_prebuilt_kernels_load_without_compiling_and_match(site_with_prebuilt_ke
             assert_array_equal(np.array(got, dtype=expected.dtype), expected)
 
 
+@needs_supported_numba
 def test_switch_decides_which_cache_the_kernels_ask(site_with_prebuilt_kernels):
     """With ``SKREG_PREBUILT_KERNELS=0`` the kernels keep Numba's plain cache
     (so they compile when it is empty); otherwise they ask the prebuilt
@@ -156,6 +161,7 @@ def test_prebuilt_first_then_own_cache_which_receives_compiles():
     assert cache.cache_path == "cache of own"
 
 
+@needs_supported_numba
 def test_prebuilt_kernels_off_when_bounds_checked_or_switched_off(monkeypatch, tmp_path):
     monkeypatch.setattr(prebuilt, "PREBUILT_DIRECTORY", str(tmp_path))
     monkeypatch.delenv("SKREG_PREBUILT_KERNELS", raising=False)
