@@ -5,32 +5,71 @@ calls it: about 11 s for a first fit on 2 cores, paid again in every fresh
 environment (a new venv, a container, a CI job, a worker with its own
 ``NUMBA_CACHE_DIR``). Building the wheel (``pip install .``) therefore runs
 :func:`write_prebuilt_kernels`: :func:`compile_kernels` in a child process,
-whose Numba cache files go into ``skreg/_prebuilt_kernels``. At import, :func:`load_prebuilt_first`
-gives each kernel a cache that looks there first and falls back to Numba's
-usual cache (``NUMBA_CACHE_DIR``, ``__pycache__`` or the user-wide one),
-where anything compiled later is saved.
+whose Numba cache files go into ``skreg/_prebuilt_kernels`` together with
+the compiler settings they were made with. At import,
+:func:`load_prebuilt_first` gives each kernel a cache that looks there first
+and falls back to Numba's usual cache (``NUMBA_CACHE_DIR``, ``__pycache__``
+or the user-wide one), where anything compiled later is saved;
+``stats.cache_path`` names that usual cache even after a prebuilt hit.
 
-The files are Numba's own cache format, so Numba decides whether they apply:
-an entry is used only for the same Numba version, Python version, CPU and
-features, source file content and bytecode; anything else is compiled as
-usual. (So a source checkout of the installed version, run from its root,
-can use the installed copy's kernels too.) The prebuilt kernels are skipped
-when ``NUMBA_BOUNDSCHECK`` is set (Numba's cache does not record the flag,
-and they were compiled without it) and when ``SKREG_PREBUILT_KERNELS=0`` (to
-measure or debug compilation).
+The files are Numba's own cache format, so Numba decides whether an entry
+applies: same Numba version, Python version, CPU and features, source file
+content and bytecode (so a source checkout of the installed version, run
+from its root, can use the installed copy's kernels too). What Numba's cache
+does not record is checked here: the NumPy and llvmlite versions and the
+compiler settings (optimisation level, vectorisers, debug info, bounds
+checks, SVML) must equal the build's, else no prebuilt kernel is used. They
+are also off with ``SKREG_PREBUILT_KERNELS=0`` (to measure or debug
+compilation), under ``NUMBA_CACHE_LOCATOR_CLASSES`` (which replaces every
+cache's locator), for frozen apps (whose stamp is the executable's) and
+before Numba 0.68. Any error reading them only costs a compile.
 """
 
 import importlib.metadata
+import inspect
+import json
 import os
+import warnings
 
 import numba
 
-# Numba 0.68 made a cache entry's source stamp the file's content hash (it
-# was its mtime, which the files of an installed wheel do not keep) and
-# named the locator classes used here without a leading underscore.
-SUPPORTED = tuple(int(part) for part in numba.__version__.split(".")[:2]) >= (0, 68)
+SETTINGS_FILE = "compiler_settings.json"
+
+
+def _numba_supports_prebuilt():
+    # Numba 0.68 made a cache entry's source stamp the file's content hash
+    # (it was its mtime, which the files of an installed wheel do not keep)
+    # and named the locator classes used here without a leading underscore.
+    try:
+        from numba.core import caching
+    except ImportError:
+        return False
+    return hasattr(caching, "_hash_source_file") and hasattr(caching, "InTreeCacheLocator")
+
+
+SUPPORTED = _numba_supports_prebuilt()
 if SUPPORTED:
     from numba.core.caching import CompileResultCacheImpl, FunctionCache, InTreeCacheLocator
+
+
+def compiler_settings():
+    """What decides the machine code of a kernel beyond what Numba's cache
+    records: the versions it was typed against and the compiler settings."""
+    import llvmlite
+    import numpy
+    from numba.core import config
+
+    return {
+        "numba": numba.__version__,
+        "llvmlite": llvmlite.__version__,
+        "numpy": numpy.__version__,
+        "opt": str(config.OPT),
+        "loop_vectorize": bool(config.LOOP_VECTORIZE),
+        "slp_vectorize": bool(config.SLP_VECTORIZE),
+        "debuginfo": bool(config.DEBUGINFO_DEFAULT),
+        "boundscheck": bool(config.BOUNDSCHECK),
+        "svml": bool(config.USING_SVML),
+    }
 
 
 def _find_prebuilt_directory():
@@ -49,7 +88,7 @@ def _find_prebuilt_directory():
     return None
 
 
-PREBUILT_DIRECTORY = _find_prebuilt_directory()
+PREBUILT_DIRECTORY = _find_prebuilt_directory() if SUPPORTED else None
 
 
 if SUPPORTED:
@@ -76,21 +115,38 @@ if SUPPORTED:
 
 class _PrebuiltFirstCache:
     """A dispatcher's cache: the install-time kernels first, then the
-    dispatcher's own Numba cache, which also receives every new compile."""
+    dispatcher's own Numba cache, which also receives every new compile (and
+    is the one ``enable``, ``disable`` and ``cache_path`` refer to)."""
 
     def __init__(self, prebuilt, own):
         self._prebuilt = prebuilt
         self._own = own
 
     def load_overload(self, sig, target_context):
-        compiled = self._prebuilt.load_overload(sig, target_context)
+        try:
+            compiled = self._prebuilt.load_overload(sig, target_context)
+        except Exception as error:  # noqa: BLE001 - a damaged file only costs a compile
+            warnings.warn(f"skreg: a prebuilt kernel could not be loaded ({error!r}); compiling it")
+            compiled = None
         if compiled is None:
             compiled = self._own.load_overload(sig, target_context)
         return compiled
 
     def __getattr__(self, name):
         # save_overload, cache_path, flush, enable, disable: the own cache's.
+        # Private names are not forwarded (copy and pickle probe them before
+        # __init__ has run, which would recurse).
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self._own, name)
+
+
+def _settings_match(directory):
+    try:
+        with open(os.path.join(directory, SETTINGS_FILE)) as f:
+            return json.load(f) == compiler_settings()
+    except (OSError, ValueError):
+        return False
 
 
 def prebuilt_enabled():
@@ -99,15 +155,24 @@ def prebuilt_enabled():
         SUPPORTED
         and PREBUILT_DIRECTORY is not None
         and os.environ.get("SKREG_PREBUILT_KERNELS", "1") != "0"
-        and not numba.config.BOUNDSCHECK
+        and not os.environ.get("NUMBA_CACHE_LOCATOR_CLASSES")
         and not numba.config.DISABLE_JIT
+        and _settings_match(PREBUILT_DIRECTORY)
     )
 
 
 def load_prebuilt_first(dispatcher):
     """Make ``dispatcher`` (an ``njit(cache=True)`` kernel) load its
-    install-time compilation, if there is one, before its usual cache."""
-    dispatcher._cache = _PrebuiltFirstCache(_PrebuiltCache(dispatcher.py_func), dispatcher._cache)
+    install-time compilation, if there is one, before its usual cache; leave
+    it as it is if that cannot be set up (say, a package imported from a zip
+    file, whose sources Numba cannot stamp)."""
+    try:
+        if not os.path.isfile(inspect.getfile(dispatcher.py_func)):
+            return dispatcher
+        prebuilt = _PrebuiltCache(dispatcher.py_func)
+    except Exception:  # noqa: BLE001 - without prebuilt kernels skreg only compiles
+        return dispatcher
+    dispatcher._cache = _PrebuiltFirstCache(prebuilt, dispatcher._cache)
     return dispatcher
 
 
@@ -117,13 +182,12 @@ def write_prebuilt_kernels(package_parent, timeout=1800):
     (setup.py), also run by the tests.
 
     The compile runs in a child interpreter with a fresh ``NUMBA_CACHE_DIR``
-    and none of the caller's other ``NUMBA_*`` settings (a bounds-checked or
-    unoptimised build must not be shipped); its cache files are then copied.
-    Raises if the compile fails; returns None, compiling nothing, if this
-    Numba's cache cannot serve prebuilt kernels.
+    and none of the caller's other ``NUMBA_*`` settings; the Numba cache
+    files it writes and the settings it compiled with are then copied.
+    Raises if the compile fails (with the tail of its error output); returns
+    None, compiling nothing, if this Numba's cache cannot serve prebuilt
+    kernels.
     """
-    if not SUPPORTED:
-        return None
     import glob
     import shutil
     import subprocess
@@ -133,25 +197,32 @@ def write_prebuilt_kernels(package_parent, timeout=1800):
     package_parent = os.path.abspath(package_parent)
     target = os.path.join(package_parent, "skreg", "_prebuilt_kernels")
     shutil.rmtree(target, ignore_errors=True)
+    if not SUPPORTED:
+        return None
     with tempfile.TemporaryDirectory() as cache:
         env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
         # The package first, then whatever makes the build environment's
         # packages importable (pip's build isolation adds them there).
         path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))
         env.update(NUMBA_CACHE_DIR=cache, SKREG_PREBUILT_KERNELS="0", PYTHONPATH=path)
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from skreg._prebuilt import compile_kernels; compile_kernels()",
-            ],
+        code = (
+            "import json, os; from skreg import _prebuilt as p; p.compile_kernels(); "
+            "json.dump(p.compiler_settings(), "
+            "open(os.path.join(os.environ['NUMBA_CACHE_DIR'], p.SETTINGS_FILE), 'w'))"
+        )
+        child = subprocess.run(
+            [sys.executable, "-c", code],
             env=env,
             cwd=cache,
-            check=True,
+            capture_output=True,
+            text=True,
             timeout=timeout,
         )
+        if child.returncode != 0:
+            raise RuntimeError(f"compiling the kernels failed:\n{child.stderr[-2000:]}")
         os.makedirs(target)
-        for cache_file in glob.glob(os.path.join(cache, "*", "_kernels.*")):
+        files = glob.glob(os.path.join(cache, "*", "_kernels.*.nb[ic]"))
+        for cache_file in files + [os.path.join(cache, SETTINGS_FILE)]:
             shutil.copy2(cache_file, target)
     return target
 

@@ -3,9 +3,12 @@
 * a copy of the package given its prebuilt kernels (as ``pip install .``
   builds them) fits and predicts in a fresh interpreter with an empty Numba
   cache without compiling, bit for bit as the kernels compiled here;
+* the same package with an edited kernel source compiles (the prebuilt files
+  no longer apply), and gives the same results;
 * ``SKREG_PREBUILT_KERNELS=0`` gives the kernels Numba's plain cache back;
 * the prebuilt cache is asked first and Numba's own cache second, which
-  receives every new compile; bounds checks and disabled JIT turn it off.
+  receives every new compile; other compiler settings, a locator override,
+  a damaged file or an unstampable source turn it off.
 """
 
 import json
@@ -16,12 +19,9 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
 
 import skreg
-from skreg import MLPClassifier, MLPRegressor
 from skreg import _prebuilt as prebuilt
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -50,19 +50,6 @@ _FIT_SCRIPT = """
                     for obj in [getattr(k, name)]}
     print(json.dumps(out))
 """
-
-
-def _fits_here():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 4))
-    out = {}
-    for dtype in ("float64", "float32"):
-        clf = MLPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0)
-        clf.fit(X.astype(dtype), X[:, 0] > 0)
-        reg = MLPRegressor(solver="lbfgs", hidden_layer_sizes=(6,), max_iter=5, random_state=0)
-        reg.fit(X.astype(dtype), X @ [1.0, -1.0, 0.5, 2.0])
-        out[dtype] = [clf.predict_proba(X.astype(dtype)), reg.predict(X.astype(dtype))]
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -96,19 +83,31 @@ def _fresh_interpreter(site, cache, **extra_env):
 
 
 @needs_supported_numba
-def test_prebuilt_kernels_load_without_compiling_and_match(site_with_prebuilt_kernels, tmp_path):
-    result = _fresh_interpreter(site_with_prebuilt_kernels, tmp_path / "empty-cache")
-    assert result["prebuilt_directory"] == str(
+def test_prebuilt_kernels_load_without_compiling_and_match_a_compile(
+    site_with_prebuilt_kernels, tmp_path
+):
+    loaded = _fresh_interpreter(site_with_prebuilt_kernels, tmp_path / "cache-loaded")
+    assert loaded["prebuilt_directory"] == str(
         site_with_prebuilt_kernels / "skreg" / "_prebuilt_kernels"
     )
     for name in ("run_epoch", "loss_and_gradient", "predict_output"):
         # Two signatures (float64, float32), both loaded, none compiled.
-        assert result["stats"][name] == [2, 0], result["stats"]
-    assert not any((tmp_path / "empty-cache").rglob("*.nbc"))  # nothing compiled to save
-    here = _fits_here()
+        assert loaded["stats"][name] == [2, 0], loaded["stats"]
+    assert not any((tmp_path / "cache-loaded").rglob("*.nbc"))  # nothing compiled to save
+
+    # The same package with its kernel source changed (by a comment only):
+    # the prebuilt files no longer apply, so it compiles, the same code.
+    edited = tmp_path / "edited"
+    shutil.copytree(site_with_prebuilt_kernels, edited)
+    with open(edited / "skreg" / "_kernels.py", "a") as f:
+        f.write("\n# edited after the build\n")
+    compiled = _fresh_interpreter(edited, tmp_path / "cache-compiled")
+    assert compiled["prebuilt_directory"] == str(edited / "skreg" / "_prebuilt_kernels")
+    for name in ("run_epoch", "loss_and_gradient", "predict_output"):
+        assert compiled["stats"][name] == [0, 2], compiled["stats"]
+    assert any((tmp_path / "cache-compiled").rglob("*run_epoch*.nbc"))
     for dtype in ("float64", "float32"):
-        for got, expected in zip(result[dtype], here[dtype], strict=True):
-            assert_array_equal(np.array(got, dtype=expected.dtype), expected)
+        assert loaded[dtype] == compiled[dtype]  # bit for bit, as JSON floats
 
 
 @needs_supported_numba
@@ -165,8 +164,19 @@ def test_prebuilt_first_then_own_cache_which_receives_compiles():
 def test_prebuilt_kernels_off_when_bounds_checked_or_switched_off(monkeypatch, tmp_path):
     monkeypatch.setattr(prebuilt, "PREBUILT_DIRECTORY", str(tmp_path))
     monkeypatch.delenv("SKREG_PREBUILT_KERNELS", raising=False)
+    monkeypatch.delenv("NUMBA_CACHE_LOCATOR_CLASSES", raising=False)
     monkeypatch.setattr(prebuilt.numba.config, "BOUNDSCHECK", None)
     monkeypatch.setattr(prebuilt.numba.config, "DISABLE_JIT", 0)
+    assert not prebuilt.prebuilt_enabled()  # no settings recorded with them
+    (tmp_path / prebuilt.SETTINGS_FILE).write_text(json.dumps(prebuilt.compiler_settings()))
+    assert prebuilt.prebuilt_enabled()
+    monkeypatch.setattr(prebuilt.numba.config, "LOOP_VECTORIZE", 0)
+    assert not prebuilt.prebuilt_enabled()  # compiled with other settings
+    monkeypatch.undo()
+    monkeypatch.setattr(prebuilt, "PREBUILT_DIRECTORY", str(tmp_path))
+    monkeypatch.delenv("SKREG_PREBUILT_KERNELS", raising=False)
+    monkeypatch.delenv("NUMBA_CACHE_LOCATOR_CLASSES", raising=False)
+    monkeypatch.setattr(prebuilt.numba.config, "BOUNDSCHECK", None)
     assert prebuilt.prebuilt_enabled()
     monkeypatch.setattr(prebuilt.numba.config, "BOUNDSCHECK", 1)
     assert not prebuilt.prebuilt_enabled()
@@ -174,5 +184,33 @@ def test_prebuilt_kernels_off_when_bounds_checked_or_switched_off(monkeypatch, t
     monkeypatch.setenv("SKREG_PREBUILT_KERNELS", "0")
     assert not prebuilt.prebuilt_enabled()
     monkeypatch.delenv("SKREG_PREBUILT_KERNELS")
+    monkeypatch.setenv("NUMBA_CACHE_LOCATOR_CLASSES", "UserProvidedCacheLocator")
+    assert not prebuilt.prebuilt_enabled()
+    monkeypatch.delenv("NUMBA_CACHE_LOCATOR_CLASSES")
     monkeypatch.setattr(prebuilt, "PREBUILT_DIRECTORY", None)
     assert not prebuilt.prebuilt_enabled()
+
+
+def test_damaged_prebuilt_files_fall_back_to_the_own_cache():
+    class Damaged:
+        def load_overload(self, sig, target_context):
+            raise EOFError("truncated")
+
+    cache = prebuilt._PrebuiltFirstCache(Damaged(), _Cache("own"))
+    with pytest.warns(UserWarning, match="could not be loaded"):
+        assert cache.load_overload("sig", None) == "own"
+
+
+def test_kernels_of_a_zipped_package_keep_numbas_cache(tmp_path):
+    """A source Numba cannot stamp (not a file) gets no prebuilt cache, and
+    no error at import."""
+    namespace = {}
+    exec(
+        compile("def f(x):\n    return x\n", str(tmp_path / "app.zip" / "f.py"), "exec"), namespace
+    )
+
+    class Dispatcher:
+        py_func = namespace["f"]
+        _cache = "own"
+
+    assert prebuilt.load_prebuilt_first(Dispatcher)._cache == "own"
