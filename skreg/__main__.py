@@ -23,6 +23,7 @@ from skreg import MLPClassifier
 N_TRAIN = 500
 N_FEATURES = 100
 N_INFORMATIVE = 8
+FLIPPED_LABELS = 0.1
 NETWORK = dict(
     hidden_layer_sizes=(128,),
     solver="sgd",
@@ -57,7 +58,7 @@ def overfitting_task(random_state=0):
         n_features=N_FEATURES,
         n_informative=N_INFORMATIVE,
         n_redundant=0,
-        flip_y=0.1,
+        flip_y=FLIPPED_LABELS,
         random_state=random_state,
     )
     return train_test_split(X, y, train_size=N_TRAIN, stratify=y, random_state=random_state)
@@ -119,12 +120,11 @@ def main():
     X_train, X_test, y_train, y_test = overfitting_task()
     print(
         f"make_classification: {N_TRAIN} train / {X_test.shape[0]} test rows, "
-        f"{N_FEATURES} features ({N_INFORMATIVE} informative), 10% of labels flipped"
+        f"{N_FEATURES} features ({N_INFORMATIVE} informative), "
+        f"{FLIPPED_LABELS:.0%} of labels flipped"
     )
-    print(
-        "MLPClassifier(hidden_layer_sizes=(128,), solver='sgd', learning_rate_init=0.01, "
-        "batch_size=32, max_iter=300)"
-    )
+    shown = {k: v for k, v in NETWORK.items() if k not in ("l2", "random_state")}
+    print(f"MLPClassifier({', '.join(f'{k}={v!r}' for k, v in shown.items())})")
     compile_start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
