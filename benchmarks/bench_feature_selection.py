@@ -32,22 +32,19 @@ cores torch and BLAS use by default.
 """
 
 import argparse
-import importlib.metadata
 import json
 import os
-import platform
 import time
 import warnings
 
-import numba
 import numpy as np
+from benchlib.harness import versions
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, check_cv, train_test_split
 from sklearn.preprocessing import StandardScaler
 
-import skreg
 from skreg import MLPClassifier, MLPRegressor
 
 N_INFORMATIVE = 5
@@ -265,15 +262,16 @@ def main(argv=None):
     warnings.simplefilter("ignore", ConvergenceWarning)
     import torch
 
+    software = versions(extra=("lassonet",))
     machine = {
         "date": time.strftime("%Y-%m-%d"),
-        "python": platform.python_version(),
+        "python": software["python"],
         "cpus": os.cpu_count(),
-        "skreg": skreg.__version__,
-        "numba": numba.__version__,
-        "torch": torch.__version__,
+        "skreg": software["skreg"],
+        "numba": software["numba"],
+        "torch": software["torch"],
         "torch_threads": torch.get_num_threads(),
-        "lassonet": importlib.metadata.version("lassonet"),
+        "lassonet": software["lassonet"],
     }
     header = " ".join(f"{key} {value}" for key, value in machine.items())
     tasks = ["classification", "friedman1"]

@@ -1,0 +1,1 @@
+"""Code shared by the benchmark scripts of benchmarks/ (imported as ``benchlib``)."""
