@@ -32,14 +32,14 @@ so a minibatch is never densified. Either way ``rows.shape[0]`` is the number
 of rows, and both kinds share one compiled signature per float dtype.
 
 Strings become integer codes at the Python boundary (``ACT_*``, ``LOSS_*``,
-``SOLVER_*``); the ``config`` int64 array and the ``hyper`` float64 array are
-indexed with the ``CFG_*`` and ``HYP_*`` constants.
+``OPTIMIZER_*``), and everything a kernel is told about a fit comes by name
+in one :class:`Settings` tuple.
 """
 
 import math
+from collections import namedtuple
 
 import numpy as np
-import scipy.sparse as sp
 from numba import njit
 
 from ._prebuilt import load_prebuilt_first, prebuilt_enabled
@@ -62,28 +62,39 @@ LOSS_LOG = 1  # softmax output (multiclass)
 LOSS_BINARY_LOG = 2  # logistic output (binary and multi-label)
 LOSS_POISSON = 3  # exponential output (log link)
 
-SOLVER_SGD = 0
-SOLVER_ADAM = 1
+# The optimizer of 'sgd' and 'adam'; each kernel that depends on it branches
+# on this code (see optimizer_update and step_metric).
+OPTIMIZER_SGD = 0
+OPTIMIZER_ADAM = 1
 
-CFG_ACTIVATION = 0
-CFG_LOSS = 1
-CFG_SOLVER = 2
-CFG_NESTEROV = 3
-CFG_BATCH_SIZE = 4
-N_CONFIG = 5
-
-HYP_LEARNING_RATE = 0
-HYP_MOMENTUM = 1
-HYP_BETA_1 = 2
-HYP_BETA_2 = 3
-HYP_EPSILON = 4
-HYP_L2 = 5
-HYP_L1 = 6
-HYP_PROBA_EPS = 7  # clip of predicted probabilities in the log loss
-HYP_GROUP_L1 = 8  # group lasso on each input feature's first-layer weights
-HYP_MAX_NORM = 9  # bound on each unit's incoming weight norm; 0 for none
-HYP_INPUT_DROPOUT = 10  # drop rate of the input features
-N_HYPER = 11
+# The settings of a fit, by name. Numba types a namedtuple by the types of its
+# fields, so every fit of one float dtype shares one compiled signature as
+# long as each field keeps its type: int (the codes, batch_size), bool
+# (nesterov), float (the rest), and a float64 array (dropout).
+# skreg._settings builds it from an estimator's parameters; a float field
+# named like a parameter is copied from it with no further code.
+Settings = namedtuple(
+    "Settings",
+    [
+        "activation",  # ACT_* of the hidden layers
+        "loss",  # LOSS_*, which fixes the output activation
+        "optimizer",  # OPTIMIZER_*
+        "nesterov",  # Nesterov's momentum (sgd)
+        "batch_size",  # rows per minibatch, or per chunk of a full-batch pass
+        "learning_rate",  # the current epoch's (the drivers schedule it)
+        "momentum",
+        "beta_1",
+        "beta_2",
+        "epsilon",
+        "proba_eps",  # clip of predicted probabilities in the log loss
+        "l2",  # penalty 0.5 * l2 * ||W||^2 on the weights
+        "l1",  # penalty l1 * ||W||_1 on the weights (exact zeros)
+        "group_l1",  # group lasso on each input feature's first-layer weights
+        "max_norm",  # bound on each unit's incoming weight norm; 0 for none
+        "input_dropout",  # drop rate of the input features
+        "dropout",  # drop rate of each hidden layer's units
+    ],
+)
 
 # Newton iterations of the group-lasso step in Adam's metric (see
 # shrink_group); from below, a few reach 1e-12 relative.
@@ -102,10 +113,13 @@ def _cached_kernel(**options):
 # Every kernel divides as NumPy does (x / 0 gives inf or NaN, which the
 # drivers report as divergence) rather than raising: the check for a zero
 # divisor is a branch in every loop, and it keeps LLVM from vectorising them.
-kernel = _cached_kernel(error_model="numpy")
+# Kernels take only arrays and scalars, so they release the GIL: fits in
+# threads (joblib's threading backend, Dask's threaded scheduler) run side
+# by side.
+kernel = _cached_kernel(error_model="numpy", nogil=True)
 # Sums over all weights may be reassociated, so that LLVM vectorises them.
 # Only reassociation: NaN and inf still propagate, so divergence stays visible.
-sum_kernel = _cached_kernel(error_model="numpy", fastmath={"reassoc"})
+sum_kernel = _cached_kernel(error_model="numpy", fastmath={"reassoc"}, nogil=True)
 
 
 # --------------------------------------------------------------------------
@@ -208,7 +222,7 @@ def split_workspace(work, layer_units, capacity, n_rows, dense_input):
 
     Parameters
     ----------
-    work : ndarray of shape (workspace_size(layer_units, capacity, ...),)
+    work : ndarray of shape (NetworkLayout.workspace_size(capacity, ...),)
     layer_units : ndarray of shape (n_layers,), int64
     capacity : int
         Largest number of rows the work array was sized for.
@@ -242,69 +256,6 @@ def split_workspace(work, layer_units, capacity, n_rows, dense_input):
     X_batch = work[start : start + x_rows * n_in].reshape((x_rows, n_in))
     start += capacity * n_in if dense_input else 0
     return X_batch, Y_batch, weight_batch, activations, deltas, work[start:]
-
-
-def workspace_size(layer_units, capacity, gathered_features, dropped_values=0):
-    """Length of a work array for :func:`split_workspace` (and, with
-    ``gathered_features=0``, for :func:`layer_buffers`).
-
-    ``gathered_features`` is ``layer_units[0]`` when minibatches of a dense
-    input are gathered into the work array, else 0; ``dropped_values`` the
-    room for a sparse minibatch's stored values under input dropout (see
-    :func:`largest_batch_storage`).
-    """
-    n_units = int(np.sum(layer_units[1:]))
-    return capacity * (2 * n_units + int(layer_units[-1]) + 1 + gathered_features) + dropped_values
-
-
-def input_workspace_size(X, layer_units, capacity, input_drop_rate=0.0):
-    """:func:`workspace_size` for minibatches of ``capacity`` rows of ``X``:
-    room to gather dense rows, or, for CSR input under input dropout, room
-    for a minibatch's dropped stored values."""
-    if not sp.issparse(X):
-        return workspace_size(layer_units, capacity, X.shape[1])
-    dropped_values = largest_batch_storage(X.indptr, capacity) if input_drop_rate > 0 else 0
-    return workspace_size(layer_units, capacity, 0, dropped_values)
-
-
-def largest_batch_storage(X_csr_indptr, batch_size):
-    """The most stored values any ``batch_size`` rows of a CSR matrix hold:
-    the sum of its ``batch_size`` longest rows."""
-    lengths = np.sort(np.diff(X_csr_indptr))
-    return int(lengths[max(0, lengths.shape[0] - batch_size) :].sum())
-
-
-def kernel_input(X):
-    """The ``X, X_csr`` pair the kernels take, from a dense array or a sparse
-    matrix that validation already made CSR.
-
-    Every array is handed over as a read-only view: the kernels never write
-    to the input, and writable and read-only inputs (joblib's memmaps) then
-    share one compiled signature.
-    """
-    if sp.issparse(X):
-        dense = np.empty((0, X.shape[1]), dtype=X.dtype)
-        csr = (X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64))
-    else:
-        dense = np.ascontiguousarray(X)
-        csr = (np.empty(0, dtype=X.dtype), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
-    return read_only_view(dense), tuple(read_only_view(a) for a in csr)
-
-
-def kernel_sample_weight(sample_weight, dtype):
-    """The ``sample_weight`` the kernels take: a read-only view, or an empty
-    array of ``dtype`` for None (unit weights)."""
-    if sample_weight is None:
-        sample_weight = np.empty(0, dtype=dtype)
-    return read_only_view(sample_weight)
-
-
-def read_only_view(array):
-    """A read-only view of ``array``, the type every kernel input gets, so that
-    a caller's read-only array (a joblib memmap) compiles nothing new."""
-    view = array.view()
-    view.flags.writeable = False
-    return view
 
 
 # --------------------------------------------------------------------------
@@ -566,8 +517,7 @@ def forward(
     dropped_values,
     params,
     layer_units,
-    config,
-    dropout,
+    settings,
     rng_state,
     activations,
     keep_mask,
@@ -587,9 +537,9 @@ def forward(
         :func:`input_product`).
     params : ndarray of shape (n_params,)
     layer_units : ndarray of shape (n_layers,), int64
-    config : ndarray of shape (N_CONFIG,), int64
-    dropout : ndarray of shape (n_layers - 2,), float64
-        Drop rate per hidden layer; applied only with a ``keep_mask``.
+    settings : Settings
+        Its activation and loss; its dropout rates apply only with a
+        ``keep_mask``.
     rng_state : ndarray of shape (1,), uint64
         Advanced in place when dropout draws masks.
     activations : ndarray of shape (>= n_rows * n_units,)
@@ -617,18 +567,21 @@ def forward(
         else:
             np.dot(layer_block(activations, layer_units, layer - 1, n_rows), coef, Z)
         if layer == output_layer:
-            activate_output(Z, intercept, config[CFG_LOSS])
+            activate_output(Z, intercept, settings.loss)
         else:
-            activate_hidden(Z, intercept, config[CFG_ACTIVATION])
-            if keep_mask.shape[0] > 0 and dropout[layer] > 0.0:
+            activate_hidden(Z, intercept, settings.activation)
+            if keep_mask.shape[0] > 0 and settings.dropout[layer] > 0.0:
                 drop_units(
-                    Z, mask_block(keep_mask, layer_units, layer, n_rows), dropout[layer], rng_state
+                    Z,
+                    mask_block(keep_mask, layer_units, layer, n_rows),
+                    settings.dropout[layer],
+                    rng_state,
                 )
     return layer_block(activations, layer_units, output_layer, n_rows)
 
 
 # --------------------------------------------------------------------------
-# Loss, penalties and backward pass
+# Data loss and backward pass
 # --------------------------------------------------------------------------
 
 
@@ -686,39 +639,6 @@ def data_loss_and_output_delta(output, Y, sample_weight, loss, proba_eps, delta)
     return total
 
 
-@sum_kernel
-def weight_penalty(params, n_coefs, l2, l1):
-    """``0.5 * l2 * sum(W**2) + l1 * sum(|W|)`` over the weights (not intercepts).
-
-    The callers divide by the batch's total sample weight.
-    """
-    squares = 0.0
-    absolutes = 0.0
-    weights = params[:n_coefs]
-    for k in range(weights.shape[0]):
-        w = weights[k]
-        squares += w * w
-        absolutes += abs(w)
-    return 0.5 * l2 * squares + l1 * absolutes
-
-
-@sum_kernel
-def group_penalty(params, layer_units, group_l1):
-    """``group_l1 * sum_j ||W0[j, :]||_2``: the group lasso over the rows of
-    the first layer's weights, one row per input feature.
-
-    The callers divide by the batch's total sample weight.
-    """
-    width = layer_units[1]
-    total = 0.0
-    for start in range(0, layer_units[0] * width, width):
-        squares = 0.0
-        for k in range(start, start + width):
-            squares += params[k] * params[k]
-        total += math.sqrt(squares)
-    return group_l1 * total
-
-
 @kernel
 def multiply_by_slope(delta, output, keep_mask, activation, drop_rate):
     """Turn the delta at a hidden layer's output into the delta at its input.
@@ -754,8 +674,7 @@ def backward(
     params,
     raw_grads,
     layer_units,
-    config,
-    dropout,
+    settings,
     activations,
     keep_mask,
     deltas,
@@ -771,7 +690,7 @@ def backward(
         intercept, not yet divided by the total weight and without the
         penalties (**modified in place**); see :func:`finish_gradient`.
     layer_units : ndarray of shape (n_layers,), int64
-    config, dropout : ndarray
+    settings : Settings
         As given to :func:`forward`.
     activations, keep_mask : ndarray
         Buffers filled by :func:`forward` in training.
@@ -797,60 +716,38 @@ def backward(
         if layer > 0:
             previous = layer_block(deltas, layer_units, layer - 1, n_rows)
             np.dot(delta, coef.T, previous)
-            drop_rate = dropout[layer - 1] if with_dropout else 0.0
+            drop_rate = settings.dropout[layer - 1] if with_dropout else 0.0
             multiply_by_slope(
                 previous,
                 layer_block(activations, layer_units, layer - 1, n_rows),
                 mask_block(keep_mask, layer_units, layer - 1, n_rows),
-                config[CFG_ACTIVATION],
+                settings.activation,
                 drop_rate,
             )
 
 
 # --------------------------------------------------------------------------
-# Optimizer steps
+# Regularizers: each one's term of the loss beside its step
 # --------------------------------------------------------------------------
 
-# Positions in the tuple of step constants (see :func:`step_constants`).
-STEP_LEARNING_RATE = 0
-STEP_MOMENTUM = 1
-STEP_BETA_1 = 2
-STEP_ONE_MINUS_BETA_1 = 3
-STEP_BETA_2 = 4
-STEP_ONE_MINUS_BETA_2 = 5
-STEP_EPSILON = 6
-STEP_L2 = 7
-STEP_WEIGHT_SUM = 8
-STEP_L1_PENALTY = 9
-STEP_GROUP_L1_PENALTY = 10
+# L2 and L1 on the weights (not the intercepts): the L2 term enters the
+# gradient, L1 a clipped step on OWL-QN's pseudo-gradient.
 
 
-@kernel
-def step_constants(params, hyper, learning_rate, weight_sum, l2, l1_penalty, group_penalty):
-    """The constants of a step, a tuple indexed by the ``STEP_*`` constants.
+@sum_kernel
+def weight_penalty(params, n_coefs, l2, l1):
+    """``0.5 * l2 * sum(W**2) + l1 * sum(|W|)`` over the weights (not intercepts).
 
-    Every value is cast to the dtype of ``params``: a float32 network then
-    updates in float32 throughout, as scikit-learn's NumPy code does, and
-    twice as many of its parameters fit in a vector register. A tuple, unlike
-    an array, cannot alias the parameters, so LLVM keeps its values in
-    registers.
+    The callers divide by the batch's total sample weight.
     """
-    to_dtype = params.dtype.type
-    beta_1 = hyper[HYP_BETA_1]
-    beta_2 = hyper[HYP_BETA_2]
-    return (
-        to_dtype(learning_rate),
-        to_dtype(hyper[HYP_MOMENTUM]),
-        to_dtype(beta_1),
-        to_dtype(1.0 - beta_1),
-        to_dtype(beta_2),
-        to_dtype(1.0 - beta_2),
-        to_dtype(hyper[HYP_EPSILON]),
-        to_dtype(l2),
-        to_dtype(weight_sum),
-        to_dtype(l1_penalty),
-        to_dtype(group_penalty),
-    )
+    squares = 0.0
+    absolutes = 0.0
+    weights = params[:n_coefs]
+    for k in range(weights.shape[0]):
+        w = weights[k]
+        squares += w * w
+        absolutes += abs(w)
+    return 0.5 * l2 * squares + l1 * absolutes
 
 
 @kernel
@@ -916,87 +813,25 @@ def clip_to_orthant(w, pseudo_gradient, updated):
     return updated if allowed else updated - updated
 
 
-@kernel
-def adam_update(w, g, first_moment, second_moment, constants):
-    """Adam's update of one parameter: ``(w, first_moment, second_moment)``
-    after the step, with the bias-corrected rate in ``constants``."""
-    first_moment = constants[STEP_BETA_1] * first_moment + constants[STEP_ONE_MINUS_BETA_1] * g
-    second_moment = constants[STEP_BETA_2] * second_moment + constants[STEP_ONE_MINUS_BETA_2] * (
-        g * g
-    )
-    step = (
-        -constants[STEP_LEARNING_RATE]
-        * first_moment
-        / (np.sqrt(second_moment) + constants[STEP_EPSILON])
-    )
-    return w + step, first_moment, second_moment
+# The group lasso on each input feature's row of first-layer weights: a
+# proximal step after the optimizer's, in that step's metric.
 
 
-@kernel
-def momentum_update(w, g, velocity, constants, nesterov):
-    """Momentum SGD's update of one parameter: ``(w, velocity)`` after the step."""
-    learning_rate = constants[STEP_LEARNING_RATE]
-    momentum = constants[STEP_MOMENTUM]
-    velocity = momentum * velocity - learning_rate * g
-    if nesterov:
-        return w + (momentum * velocity - learning_rate * g), velocity
-    return w + velocity, velocity
+@sum_kernel
+def group_penalty(params, layer_units, group_l1):
+    """``group_l1 * sum_j ||W0[j, :]||_2``: the group lasso over the rows of
+    the first layer's weights, one row per input feature.
 
-
-@kernel
-def step_part(params, raw_grads, first_state, second_state, constants, adam, nesterov):
-    """One SGD or Adam step on a run of parameters that share their penalties.
-
-    All arrays are 1-d views of one length; ``params`` and the states are
-    **modified in place**. ``first_state`` is the velocity (sgd) or first
-    moment (adam), ``second_state`` Adam's second moment (unused by sgd).
-
-    With L1 (``constants[STEP_L1_PENALTY] > 0``) the OWL-QN pseudo-gradient
-    replaces the gradient, so L1 gets momentum's or Adam's per-weight scaling
-    like the data gradient, and :func:`clip_to_orthant` puts a step across
-    zero on exactly 0 (resetting an SGD velocity; with momentum 0 this is the
-    soft-threshold step of proximal gradient descent, clipped at zero).
-    Without L1 each loop is branch-free, so LLVM vectorises it.
+    The callers divide by the batch's total sample weight.
     """
-    l1_penalty = constants[STEP_L1_PENALTY]
-    if l1_penalty > 0:
-        for k in range(params.shape[0]):
-            w = params[k]
-            g = l1_pseudo_gradient(
-                w,
-                penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]),
-                l1_penalty,
-            )
-            if adam:
-                updated, first_state[k], second_state[k] = adam_update(
-                    w, g, first_state[k], second_state[k], constants
-                )
-            else:
-                updated, first_state[k] = momentum_update(w, g, first_state[k], constants, nesterov)
-            updated = clip_to_orthant(w, g, updated)
-            if updated == 0 and not adam:
-                first_state[k] = 0
-            params[k] = updated
-    elif adam:
-        for k in range(params.shape[0]):
-            w = params[k]
-            params[k], first_state[k], second_state[k] = adam_update(
-                w,
-                penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]),
-                first_state[k],
-                second_state[k],
-                constants,
-            )
-    else:
-        for k in range(params.shape[0]):
-            w = params[k]
-            params[k], first_state[k] = momentum_update(
-                w,
-                penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]),
-                first_state[k],
-                constants,
-                nesterov,
-            )
+    width = layer_units[1]
+    total = 0.0
+    for start in range(0, layer_units[0] * width, width):
+        squares = 0.0
+        for k in range(start, start + width):
+            squares += params[k] * params[k]
+        total += math.sqrt(squares)
+    return group_l1 * total
 
 
 @kernel
@@ -1009,19 +844,19 @@ def is_zero(row):
 
 
 @kernel
-def step_metric(second_state, k, constants, adam):
+def step_metric(second_state, k, constants, optimizer):
     """The curvature the step of parameter ``k`` assumed, as a float64:
     Adam's ``(sqrt(v_k) + eps) / rate``, and for momentum SGD
     ``(1 - momentum) / rate``, the inverse of its effective step on a steady
     gradient, ``rate / (1 - momentum)``."""
     rate = np.float64(constants[STEP_LEARNING_RATE])
-    if adam:
+    if optimizer == OPTIMIZER_ADAM:
         return (math.sqrt(np.float64(second_state[k])) + np.float64(constants[STEP_EPSILON])) / rate
     return (1.0 - np.float64(constants[STEP_MOMENTUM])) / rate
 
 
 @kernel
-def shrink_group(row, first_state, second_state, constants, adam, was_zero):
+def shrink_group(row, first_state, second_state, constants, optimizer, was_zero):
     """The proximal step of the group lasso ``penalty * ||row||_2`` (one input
     feature's first-layer weights) after an optimizer step, in that step's
     metric ``D`` (see :func:`step_metric`).
@@ -1048,7 +883,8 @@ def shrink_group(row, first_state, second_state, constants, adam, was_zero):
         place** (the row; and the velocity of an SGD row set to zero).
     constants : tuple
         The step's constants (see :func:`step_constants`).
-    adam : bool
+    optimizer : int
+        The ``OPTIMIZER_*`` code of the step.
     was_zero : bool
         Whether the row was zero before the step.
     """
@@ -1056,14 +892,14 @@ def shrink_group(row, first_state, second_state, constants, adam, was_zero):
     scaled_squares = 0.0
     largest_metric = 0.0
     for i in range(row.shape[0]):
-        metric = step_metric(second_state, i, constants, adam)
+        metric = step_metric(second_state, i, constants, optimizer)
         scaled_squares += (metric * row[i]) ** 2
         largest_metric = max(largest_metric, metric)
     scaled_norm = math.sqrt(scaled_squares)
     if scaled_norm <= penalty:
         for i in range(row.shape[0]):
             row[i] = 0.0
-            if not adam and not was_zero:
+            if optimizer == OPTIMIZER_SGD and not was_zero:
                 first_state[i] = 0.0
         return
     t = (scaled_norm / penalty - 1.0) / largest_metric
@@ -1071,7 +907,7 @@ def shrink_group(row, first_state, second_state, constants, adam, was_zero):
         squares = 0.0
         slope = 0.0
         for i in range(row.shape[0]):
-            metric = step_metric(second_state, i, constants, adam)
+            metric = step_metric(second_state, i, constants, optimizer)
             scaled = metric * row[i]
             shrink = 1.0 / (metric * t + 1.0)
             squares += (scaled * shrink) ** 2
@@ -1081,8 +917,11 @@ def shrink_group(row, first_state, second_state, constants, adam, was_zero):
             break
         t += (norm - penalty) * norm / slope
     for i in range(row.shape[0]):
-        metric_t = step_metric(second_state, i, constants, adam) * t
+        metric_t = step_metric(second_state, i, constants, optimizer) * t
         row[i] = row[i] * (metric_t / (metric_t + 1.0))
+
+
+# Max-norm: a constraint, with no term in the loss.
 
 
 @kernel
@@ -1117,11 +956,187 @@ def bound_unit_norms(params, layer_units, max_norm):
                 coef[i, h] = coef[i, h] * column[h]
 
 
+# Where the optimizer meets them: one line per regularizer.
+
+
+@kernel
+def penalty(params, layer_units, settings):
+    """Every penalty's term of the loss, summed (before the division by the
+    batch's total sample weight that the callers make)."""
+    total = weight_penalty(params, n_coefficients(layer_units), settings.l2, settings.l1)
+    if settings.group_l1 > 0:
+        total += group_penalty(params, layer_units, settings.group_l1)
+    return total
+
+
+@kernel
+def apply_constraints(params, layer_units, settings):
+    """Every constraint, after the step (**modifies** ``params`` in place)."""
+    if settings.max_norm > 0:
+        bound_unit_norms(params, layer_units, settings.max_norm)
+
+
+# --------------------------------------------------------------------------
+# Optimizer steps
+# --------------------------------------------------------------------------
+
+# Positions in the tuple of step constants (see :func:`step_constants`).
+STEP_LEARNING_RATE = 0
+STEP_MOMENTUM = 1
+STEP_BETA_1 = 2
+STEP_ONE_MINUS_BETA_1 = 3
+STEP_BETA_2 = 4
+STEP_ONE_MINUS_BETA_2 = 5
+STEP_EPSILON = 6
+STEP_L2 = 7
+STEP_WEIGHT_SUM = 8
+STEP_L1_PENALTY = 9
+STEP_GROUP_L1_PENALTY = 10
+
+
+@kernel
+def step_constants(params, settings, learning_rate, weight_sum, l2, l1_penalty, group_penalty):
+    """The constants of a step, a tuple indexed by the ``STEP_*`` constants.
+
+    Every value is cast to the dtype of ``params``: a float32 network then
+    updates in float32 throughout, as scikit-learn's NumPy code does, and
+    twice as many of its parameters fit in a vector register. A tuple, unlike
+    an array, cannot alias the parameters, so LLVM keeps its values in
+    registers.
+    """
+    to_dtype = params.dtype.type
+    beta_1 = settings.beta_1
+    beta_2 = settings.beta_2
+    return (
+        to_dtype(learning_rate),
+        to_dtype(settings.momentum),
+        to_dtype(beta_1),
+        to_dtype(1.0 - beta_1),
+        to_dtype(beta_2),
+        to_dtype(1.0 - beta_2),
+        to_dtype(settings.epsilon),
+        to_dtype(l2),
+        to_dtype(weight_sum),
+        to_dtype(l1_penalty),
+        to_dtype(group_penalty),
+    )
+
+
+@kernel
+def adam_update(w, g, first_moment, second_moment, constants):
+    """Adam's update of one parameter: ``(w, first_moment, second_moment)``
+    after the step, with the bias-corrected rate in ``constants``."""
+    first_moment = constants[STEP_BETA_1] * first_moment + constants[STEP_ONE_MINUS_BETA_1] * g
+    second_moment = constants[STEP_BETA_2] * second_moment + constants[STEP_ONE_MINUS_BETA_2] * (
+        g * g
+    )
+    step = (
+        -constants[STEP_LEARNING_RATE]
+        * first_moment
+        / (np.sqrt(second_moment) + constants[STEP_EPSILON])
+    )
+    return w + step, first_moment, second_moment
+
+
+@kernel
+def momentum_update(w, g, velocity, constants, nesterov):
+    """Momentum SGD's update of one parameter: ``(w, velocity)`` after the step."""
+    learning_rate = constants[STEP_LEARNING_RATE]
+    momentum = constants[STEP_MOMENTUM]
+    velocity = momentum * velocity - learning_rate * g
+    if nesterov:
+        return w + (momentum * velocity - learning_rate * g), velocity
+    return w + velocity, velocity
+
+
+@kernel
+def optimizer_update(optimizer, w, g, first_state, second_state, constants, nesterov):
+    """The update of one parameter by the optimizer of code ``optimizer``:
+    ``(w, first_state, second_state)`` after the step. The states are SGD's
+    velocity (its second state unused) or Adam's two moments; a new
+    optimizer is a new branch here and in :func:`step_metric`."""
+    if optimizer == OPTIMIZER_ADAM:
+        return adam_update(w, g, first_state, second_state, constants)
+    w, first_state = momentum_update(w, g, first_state, constants, nesterov)
+    return w, first_state, second_state
+
+
+@kernel
+def step_part(params, raw_grads, first_state, second_state, constants, optimizer, nesterov):
+    """One optimizer step on a run of parameters that share their penalties.
+
+    All arrays are 1-d views of one length; ``params`` and the states are
+    **modified in place**. ``first_state`` is the velocity (sgd) or first
+    moment (adam), ``second_state`` Adam's second moment (unused by sgd).
+
+    With L1 (``constants[STEP_L1_PENALTY] > 0``) the OWL-QN pseudo-gradient
+    replaces the gradient, so L1 gets momentum's or Adam's per-weight scaling
+    like the data gradient, and :func:`clip_to_orthant` puts a step across
+    zero on exactly 0 (resetting an SGD velocity; with momentum 0 this is the
+    soft-threshold step of proximal gradient descent, clipped at zero).
+    Without L1 each loop is branch-free, so LLVM vectorises it.
+    """
+    l1_penalty = constants[STEP_L1_PENALTY]
+    if l1_penalty > 0:
+        for k in range(params.shape[0]):
+            w = params[k]
+            g = l1_pseudo_gradient(
+                w,
+                penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]),
+                l1_penalty,
+            )
+            updated, first_state[k], second_state[k] = optimizer_update(
+                optimizer, w, g, first_state[k], second_state[k], constants, nesterov
+            )
+            updated = clip_to_orthant(w, g, updated)
+            if updated == 0 and optimizer == OPTIMIZER_SGD:
+                first_state[k] = 0  # a velocity through zero would carry the weight across
+            params[k] = updated
+    elif optimizer == OPTIMIZER_ADAM:
+        # Each optimizer's own loop, without L1's branches, so that LLVM
+        # vectorises it.
+        for k in range(params.shape[0]):
+            w = params[k]
+            params[k], first_state[k], second_state[k] = adam_update(
+                w,
+                penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]),
+                first_state[k],
+                second_state[k],
+                constants,
+            )
+    else:
+        for k in range(params.shape[0]):
+            w = params[k]
+            params[k], first_state[k] = momentum_update(
+                w,
+                penalised_gradient(raw_grads[k], w, constants[STEP_L2], constants[STEP_WEIGHT_SUM]),
+                first_state[k],
+                constants,
+                nesterov,
+            )
+
+
+@kernel
+def step_rate(settings, optimizer_steps):
+    """The learning rate of this step: the epoch's, bias-corrected for Adam,
+    whose step count ``optimizer_steps[0]`` it advances (**in place**)."""
+    if settings.optimizer == OPTIMIZER_ADAM:
+        optimizer_steps[0] += 1
+        t = optimizer_steps[0]
+        return (
+            settings.learning_rate
+            * math.sqrt(1.0 - settings.beta_2**t)
+            / (1.0 - settings.beta_1**t)
+        )
+    return settings.learning_rate
+
+
 @kernel
 def optimizer_step(
-    params, raw_grads, optimizer_state, layer_units, weight_sum, adam_steps, config, hyper
+    params, raw_grads, optimizer_state, layer_units, weight_sum, optimizer_steps, settings
 ):
-    """Finish a minibatch's gradient and take one SGD or Adam step.
+    """Finish a minibatch's gradient and take one optimizer step, with every
+    penalty's step and constraint.
 
     Parameters
     ----------
@@ -1139,46 +1154,39 @@ def optimizer_step(
         weights the group lasso (:func:`shrink_group`).
     weight_sum : float
         The minibatch's total sample weight.
-    adam_steps : ndarray of shape (1,), int64
-        Adam steps taken so far, for the bias correction; **incremented in
+    optimizer_steps : ndarray of shape (1,), int64
+        Steps taken so far, for Adam's bias correction; **incremented in
         place** by an Adam step.
-    config : ndarray of shape (N_CONFIG,), int64
-    hyper : ndarray of shape (N_HYPER,), float64
-        The L1 and group-lasso penalties of the step are ``hyper[HYP_L1] /
-        weight_sum`` and ``hyper[HYP_GROUP_L1] / weight_sum``; a positive
-        ``hyper[HYP_MAX_NORM]`` bounds the units' weight norms after the step.
+    settings : Settings
+        The L1 and group-lasso penalties of the step are ``settings.l1 /
+        weight_sum`` and ``settings.group_l1 / weight_sum``.
 
     Notes
     -----
-    The order within a step: the SGD or Adam update of every parameter (data
+    The order within a step: the optimizer's update of every parameter (data
     gradient, L2, and L1's clipped step), then the group lasso's proximal
-    step on each input feature's row, then the max-norm projection.
+    step on each input feature's row, then the constraints
+    (:func:`apply_constraints`).
     """
-    adam = config[CFG_SOLVER] == SOLVER_ADAM
-    learning_rate = hyper[HYP_LEARNING_RATE]
-    if adam:
-        adam_steps[0] += 1
-        t = adam_steps[0]
-        learning_rate = (
-            learning_rate * math.sqrt(1.0 - hyper[HYP_BETA_2] ** t) / (1.0 - hyper[HYP_BETA_1] ** t)
-        )
+    optimizer = settings.optimizer
+    learning_rate = step_rate(settings, optimizer_steps)
     weights = step_constants(
         params,
-        hyper,
+        settings,
         learning_rate,
         weight_sum,
-        hyper[HYP_L2],
-        hyper[HYP_L1] / weight_sum,
-        hyper[HYP_GROUP_L1] / weight_sum,
+        settings.l2,
+        settings.l1 / weight_sum,
+        settings.group_l1 / weight_sum,
     )
-    intercepts = step_constants(params, hyper, learning_rate, weight_sum, 0.0, 0.0, 0.0)
-    nesterov = config[CFG_NESTEROV] != 0
+    intercepts = step_constants(params, settings, learning_rate, weight_sum, 0.0, 0.0, 0.0)
+    nesterov = settings.nesterov
     first, second = optimizer_state[0], optimizer_state[1]
     n = n_coefficients(layer_units)
     # Each part is its own view: loops over a view start at 0, which LLVM
     # needs to see to vectorise them.
     grouped = 0
-    if hyper[HYP_GROUP_L1] > 0:
+    if settings.group_l1 > 0:
         # One input feature's row of first-layer weights at a time: its step,
         # then the group lasso's proximal step on it.
         width = layer_units[1]
@@ -1192,11 +1200,16 @@ def optimizer_step(
                 first[start:stop],
                 second[start:stop],
                 weights,
-                adam,
+                optimizer,
                 nesterov,
             )
             shrink_group(
-                params[start:stop], first[start:stop], second[start:stop], weights, adam, was_zero
+                params[start:stop],
+                first[start:stop],
+                second[start:stop],
+                weights,
+                optimizer,
+                was_zero,
             )
     step_part(
         params[grouped:n],
@@ -1204,12 +1217,11 @@ def optimizer_step(
         first[grouped:n],
         second[grouped:n],
         weights,
-        adam,
+        optimizer,
         nesterov,
     )
-    step_part(params[n:], raw_grads[n:], first[n:], second[n:], intercepts, adam, nesterov)
-    if hyper[HYP_MAX_NORM] > 0:
-        bound_unit_norms(params, layer_units, hyper[HYP_MAX_NORM])
+    step_part(params[n:], raw_grads[n:], first[n:], second[n:], intercepts, optimizer, nesterov)
+    apply_constraints(params, layer_units, settings)
 
 
 # --------------------------------------------------------------------------
@@ -1273,10 +1285,8 @@ def run_epoch(
     optimizer_state,
     work,
     layer_units,
-    config,
-    hyper,
-    dropout,
-    adam_steps,
+    settings,
+    optimizer_steps,
     rng_state,
 ):
     """Train one epoch of minibatch SGD or Adam; no Python runs per minibatch.
@@ -1296,18 +1306,16 @@ def run_epoch(
     optimizer_state : ndarray of shape (2, n_params)
         Velocity (sgd, row 0) or first and second moments (adam), **modified
         in place**.
-    work : ndarray of shape (workspace_size(layer_units, batch_size, n, m),)
+    work : ndarray of shape (NetworkLayout.workspace_size(batch_size, n, m),)
         Scratch space, overwritten; ``n`` is ``layer_units[0]`` for dense X
         and 0 for sparse X, ``m`` the room for a sparse minibatch's stored
         values under input dropout (else 0).
     layer_units : ndarray of shape (n_layers,), int64
-    config : ndarray of shape (N_CONFIG,), int64
-    hyper : ndarray of shape (N_HYPER,), float64
-        ``hyper[HYP_INPUT_DROPOUT]`` drops input features (:func:`drop_inputs`)
+    settings : Settings
+        ``settings.input_dropout`` drops input features (:func:`drop_inputs`)
         before each minibatch's forward pass, which then draws the hidden
         units' masks.
-    dropout : ndarray of shape (n_layers - 2,), float64
-    adam_steps : ndarray of shape (1,), int64
+    optimizer_steps : ndarray of shape (1,), int64
         Adam steps taken so far, **incremented in place** per minibatch.
     rng_state : ndarray of shape (1,), uint64
         Dropout generator state, **advanced in place**.
@@ -1320,20 +1328,15 @@ def run_epoch(
         weighted mean data loss plus the penalties (L2, L1, group lasso)
         over the batch's weight.
     """
-    batch_size = config[CFG_BATCH_SIZE]
+    batch_size = settings.batch_size
     n_samples = sample_order.shape[0]
-    n_coefs = n_coefficients(layer_units)
-    l2 = hyper[HYP_L2]
-    l1 = hyper[HYP_L1]
-    group_l1 = hyper[HYP_GROUP_L1]
-    input_drop_rate = hyper[HYP_INPUT_DROPOUT]
-    loss_code = config[CFG_LOSS]
+    input_drop_rate = settings.input_dropout
     dense = X_csr[2].shape[0] == 0
     n_hidden_units = 0
     for i in range(1, layer_units.shape[0] - 1):
         n_hidden_units += layer_units[i]
     with_dropout = False
-    for rate in dropout:
+    for rate in settings.dropout:
         with_dropout = with_dropout or rate > 0.0
     keep_mask = np.empty(batch_size * n_hidden_units if with_dropout else 0, dtype=np.uint8)
     loss_sum = 0.0
@@ -1361,20 +1364,17 @@ def run_epoch(
             dropped_values,
             params,
             layer_units,
-            config,
-            dropout,
+            settings,
             rng_state,
             activations,
             keep_mask,
         )
         output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, n_rows)
         data_loss = data_loss_and_output_delta(
-            output, Y_batch, weight_batch, loss_code, hyper[HYP_PROBA_EPS], output_delta
+            output, Y_batch, weight_batch, settings.loss, settings.proba_eps, output_delta
         )
-        penalty = weight_penalty(params, n_coefs, l2, l1)
-        if group_l1 > 0:
-            penalty += group_penalty(params, layer_units, group_l1)
-        loss_sum += (data_loss / weight_sum + penalty / weight_sum) * n_rows
+        penalties = penalty(params, layer_units, settings)
+        loss_sum += (data_loss / weight_sum + penalties / weight_sum) * n_rows
         backward(
             X_batch,
             X_csr,
@@ -1383,21 +1383,20 @@ def run_epoch(
             params,
             grads,
             layer_units,
-            config,
-            dropout,
+            settings,
             activations,
             keep_mask,
             deltas,
         )
         optimizer_step(
-            params, grads, optimizer_state, layer_units, weight_sum, adam_steps, config, hyper
+            params, grads, optimizer_state, layer_units, weight_sum, optimizer_steps, settings
         )
     return loss_sum
 
 
 @kernel
 def loss_and_gradient(
-    X, X_csr, Y, sample_weight, params, grads, grad_scratch, work, layer_units, config, hyper
+    X, X_csr, Y, sample_weight, params, grads, grad_scratch, work, layer_units, settings
 ):
     """Full-batch loss and gradient, for L-BFGS, accumulated over chunks of rows.
 
@@ -1412,12 +1411,12 @@ def loss_and_gradient(
         Receives the gradient (**modified in place**).
     grad_scratch : ndarray of shape (n_params,)
         Scratch space for one chunk's raw gradient, overwritten.
-    work : ndarray of shape (workspace_size(layer_units, chunk_size, n),)
+    work : ndarray of shape (NetworkLayout.workspace_size(chunk_size, n),)
         Scratch space, overwritten; its size sets the chunk's rows, and ``n``
         is ``layer_units[0]`` for dense X and 0 for sparse X.
-    layer_units, config, hyper
-        As in :func:`run_epoch`; L1 must be 0 (the objective is smooth), and
-        ``config[CFG_BATCH_SIZE]`` is the chunk size.
+    layer_units, settings
+        As in :func:`run_epoch`, without dropout; the penalties must be smooth
+        (L2 only), and ``settings.batch_size`` is the chunk size.
 
     Returns
     -------
@@ -1425,9 +1424,8 @@ def loss_and_gradient(
         Weighted mean data loss plus the L2 penalty over the total weight.
     """
     n_samples = Y.shape[0]
-    chunk_size = config[CFG_BATCH_SIZE]
+    chunk_size = settings.batch_size
     dense = X_csr[2].shape[0] == 0
-    no_dropout = np.zeros(layer_units.shape[0] - 2)
     no_keep_mask = np.empty(0, dtype=np.uint8)
     unused_rng = np.zeros(1, dtype=np.uint64)
     grads[:] = 0.0
@@ -1449,15 +1447,14 @@ def loss_and_gradient(
             no_dropped_values,
             params,
             layer_units,
-            config,
-            no_dropout,
+            settings,
             unused_rng,
             activations,
             no_keep_mask,
         )
         output_delta = layer_block(deltas, layer_units, layer_units.shape[0] - 2, stop - start)
         data_loss += data_loss_and_output_delta(
-            output, Y_batch, weight_batch, config[CFG_LOSS], hyper[HYP_PROBA_EPS], output_delta
+            output, Y_batch, weight_batch, settings.loss, settings.proba_eps, output_delta
         )
         backward(
             X_batch,
@@ -1467,21 +1464,18 @@ def loss_and_gradient(
             params,
             grad_scratch,
             layer_units,
-            config,
-            no_dropout,
+            settings,
             activations,
             no_keep_mask,
             deltas,
         )
         grads += grad_scratch
-    n_coefs = n_coefficients(layer_units)
-    finish_gradient(params, grads, n_coefs, hyper[HYP_L2], weight_sum)
-    penalty = weight_penalty(params, n_coefs, hyper[HYP_L2], 0.0)
-    return data_loss / weight_sum + penalty / weight_sum
+    finish_gradient(params, grads, n_coefficients(layer_units), settings.l2, weight_sum)
+    return data_loss / weight_sum + penalty(params, layer_units, settings) / weight_sum
 
 
 @kernel
-def predict_output(X, X_csr, params, layer_units, config, chunk_size):
+def predict_output(X, X_csr, params, layer_units, settings, chunk_size):
     """Network output for every input row, computed in chunks of rows.
 
     Parameters
@@ -1489,7 +1483,8 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
     X, X_csr : the input pair (see the module docstring), all samples
     params : ndarray of shape (n_params,)
     layer_units : ndarray of shape (n_layers,), int64
-    config : ndarray of shape (N_CONFIG,), int64
+    settings : Settings
+        Only the activation and the loss are read: prediction never drops.
     chunk_size : int
         Rows per forward pass; bounds the memory of the activations.
 
@@ -1514,7 +1509,6 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
     n_first = layer_units[1]
     first_coef = params[: n_in * n_first].reshape((n_in, n_first))
     no_keep_mask = np.empty(0, dtype=np.uint8)
-    no_dropout = np.zeros(layer_units.shape[0] - 2)
     unused_rng = np.zeros(1, dtype=np.uint64)
     output = np.empty((n_samples, layer_units[-1]), dtype=params.dtype)
     for start in range(0, n_samples, capacity):
@@ -1533,8 +1527,7 @@ def predict_output(X, X_csr, params, layer_units, config, chunk_size):
             activations[:0],
             params,
             layer_units,
-            config,
-            no_dropout,
+            settings,
             unused_rng,
             activations,
             no_keep_mask,

@@ -9,326 +9,31 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names, r2_score
+from sklearn.metrics import accuracy_score, check_scoring, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_array, check_random_state, column_or_1d
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _kernels as k
+from ._layout import NetworkLayout
+from ._params import PARAMETER_CONSTRAINTS, fill_docstring
+from ._settings import FitSettings, prediction_settings
 from ._solvers import (
-    Network,
     Progress,
     TrainingData,
     ValidationData,
     fit_lbfgs,
     fit_stochastic,
     full_targets,
-    initial_parameters,
-    pack,
     predict,
-    unpack,
     validation_split,
 )
 
 _INPUT_METADATA = ("n_features_in_", "feature_names_in_")
-
-_PARAMETERS_DOC = """
-    hidden_layer_sizes : array-like of shape (n_hidden_layers,) or int, default=(100,)
-        Number of units of each hidden layer; an int means one hidden layer,
-        an empty tuple none (a linear model).
-
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden units: ``x``, ``1 / (1 + exp(-x))``,
-        ``tanh(x)`` or ``max(0, x)``.
-
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        Optimizer. 'sgd' and 'adam' train in minibatches, one compiled call per
-        epoch; 'lbfgs' is scipy's L-BFGS-B on the full-batch objective, often
-        better on small data sets. 'lbfgs' supports none of ``l1``,
-        ``group_l1``, ``dropout``, ``input_dropout`` and ``max_norm``, and
-        raises a ValueError if one is set.
-
-    l2 : float, default=0.0001
-        L2 penalty strength, scikit-learn's ``alpha`` under another name and on
-        the same scale: ``0.5 * l2 * ||W||^2 / n_batch`` joins each batch's loss.
-        Shrinks weights smoothly; never makes them exactly zero.
-
-    l1 : float, default=0.0
-        L1 penalty strength, on the scale of ``l2``: ``l1 * sum|W| / n_batch``.
-        With 'sgd' and 'adam' it drives weights to exactly 0.0, so inputs whose
-        first-layer weights all vanish drop out of the model (see
-        ``feature_importances_``). Not supported by 'lbfgs'.
-
-    group_l1 : float, default=0.0
-        Group-lasso penalty strength, on the scale of ``l1``:
-        ``group_l1 * sum_j ||coefs_[0][j, :]||_2 / n_batch``, one group per
-        input feature. With 'sgd' and 'adam' it sets whole rows of the first
-        layer's weights to exactly 0.0, so it selects features:
-        ``feature_importances_`` is 0 for a removed feature. Combines with
-        ``l1`` and ``l2``. Not supported by 'lbfgs', nor by 'sgd' with
-        ``momentum=1``.
-
-    dropout : float or array-like of shape (n_hidden_layers,), default=0.0
-        Probability, in [0, 1), of dropping each hidden unit for each training
-        sample, drawn anew for every minibatch; a float applies to all hidden
-        layers, a sequence gives one rate per hidden layer. Kept units are
-        scaled by ``1 / (1 - p)`` in training, so prediction uses every unit
-        and is deterministic. Not supported by 'lbfgs'.
-
-    input_dropout : float, default=0.0
-        Probability, in [0, 1), of dropping each input feature of each
-        training sample, drawn anew for every minibatch from the generator of
-        ``dropout``; kept inputs are scaled by ``1 / (1 - p)``. Sparse input
-        drops its stored values and is never densified, with the same masks
-        as dense input. Prediction uses every input. The dropout paper's
-        rate for inputs is about 0.2. Not supported by 'lbfgs'.
-
-    max_norm : float or None, default=None
-        Bound on the L2 norm of each unit's incoming weight vector (each
-        column of each ``coefs_[l]``, output layer included): after every
-        'sgd' or 'adam' step, a column whose norm exceeds ``max_norm`` is
-        rescaled to norm ``max_norm`` (intercepts are not constrained), as
-        Keras' ``MaxNorm(axis=0)``. With dropout, it lets training take large
-        learning rates and momentum without the weights blowing up
-        (Srivastava et al., 2014). Not supported by 'lbfgs': a projection is
-        not part of a smooth objective.
-
-    batch_size : int or 'auto', default='auto'
-        Minibatch size for 'sgd' and 'adam'; 'auto' is ``min(200, n_samples)``.
-        Larger values are clipped to the number of samples, with a warning.
-
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of 'sgd': constant ``learning_rate_init``;
-        ``learning_rate_init / (t + 1) ** power_t`` after each epoch, ``t``
-        counting samples seen; or divided by 5 whenever ``n_iter_no_change``
-        epochs pass without improving by ``tol`` (training stops once it falls
-        below 1e-6).
-
-    learning_rate_init : float, default=0.001
-        Initial step size of 'sgd' and 'adam'.
-
-    power_t : float, default=0.5
-        Exponent of the 'invscaling' schedule.
-
-    max_iter : int, default=200
-        Maximum number of epochs ('sgd', 'adam') or of iterations ('lbfgs').
-
-    shuffle : bool, default=True
-        Whether to shuffle the training samples before each epoch.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the early-stopping split, the shuffles and
-        the dropout masks. An int gives bit-identical fits; with ``l1=0`` and
-        ``dropout=0`` it also gives scikit-learn's random numbers.
-
-    tol : float, default=1e-4
-        Improvement of the loss (or of the validation score) that counts as
-        progress; training stops after ``n_iter_no_change`` epochs without it.
-        For 'lbfgs', the gradient tolerance.
-
-    verbose : bool, default=False
-        Print the loss (and the validation score) after each epoch.
-
-    warm_start : bool, default=False
-        Start a new ``fit`` from the current weights instead of new random
-        ones; the optimizer state restarts as in scikit-learn.
-
-    momentum : float, default=0.9
-        Momentum of 'sgd', in [0, 1].
-
-    nesterovs_momentum : bool, default=True
-        Whether 'sgd' uses Nesterov's momentum.
-
-    early_stopping : bool, default=False
-        Score validation data after every epoch ('sgd', 'adam'), stop when
-        the score has not improved by ``tol`` for ``n_iter_no_change``
-        epochs, and keep the weights of the best-scoring epoch. The
-        validation data is the ``X_val, y_val`` passed to ``fit``, or else
-        ``validation_fraction`` of the training data held out (as in
-        scikit-learn, a split stratified for binary targets only). A diverging
-        run (non-finite training loss) stops, scores NaN for that epoch and
-        keeps the best epoch's weights, with a ConvergenceWarning.
-
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping when ``fit``
-        gets no ``X_val``.
-
-    scoring : str, callable or None, default=None
-        What early stopping scores on the validation data (higher is
-        better): None for the estimator's ``score`` (accuracy or R², as in
-        scikit-learn's MLP); ``'loss'`` for the negated validation data loss
-        (the training objective without its penalties, as
-        HistGradientBoosting's ``'loss'``); or any scorer name or callable
-        that :func:`sklearn.metrics.check_scoring` accepts, such as
-        ``'neg_log_loss'``, ``'roc_auc'`` or ``'neg_mean_squared_error'``; a
-        callable gets ``sample_weight=`` when the validation data is weighted.
-        Unused without early stopping. A warm start that changes it starts the
-        validation history (best score and its weights) afresh.
-
-    beta_1 : float, default=0.9
-        Decay rate of Adam's first-moment estimate, in [0, 1).
-
-    beta_2 : float, default=0.999
-        Decay rate of Adam's second-moment estimate, in [0, 1).
-
-    epsilon : float, default=1e-8
-        Adam's numerical-stability constant.
-
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of ``tol`` before stopping ('sgd',
-        'adam').
-
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of 'lbfgs'.
-"""
-
-_ATTRIBUTES_DOC = """
-    loss_ : float
-        Loss at the end of training: for 'sgd' and 'adam' the mean over the
-        last epoch's minibatches, penalties included.
-
-    best_loss_ : float or None
-        Lowest epoch loss reached; None with early stopping.
-
-    loss_curve_ : list of float
-        Loss of every epoch ('sgd' and 'adam' only).
-
-    validation_scores_ : list of float or None
-        Validation score of every epoch with early stopping, else None: the
-        ``scoring`` in use, higher is better (with ``scoring='loss'``, the
-        negated validation loss). NaN for an epoch whose network output is
-        not finite.
-
-    best_validation_score_ : float or None
-        Best validation score with early stopping, else None.
-
-    validation_loss_curve_ : list of float or None
-        Validation data loss of every epoch with early stopping (the loss of
-        ``loss_curve_`` without the penalties, weighted by the validation
-        sample weights), else None.
-
-    t_ : int
-        Number of training samples seen.
-
-    coefs_ : list of ndarray of shape (n_units_in, n_units_out)
-        Weight matrix of each layer, float32 for float32 input.
-
-    intercepts_ : list of ndarray of shape (n_units_out,)
-        Intercept vector of each layer.
-
-    feature_importances_ : ndarray of shape (`n_features_in_`,)
-        Each input feature's share of the first layer's absolute weight
-        (sums to 1; exactly 0 for a feature whose weights ``l1`` or
-        ``group_l1`` set to zero, and all zeros if every first-layer weight
-        is zero). Lets
-        :class:`~sklearn.feature_selection.SelectFromModel` select features.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``, when ``X`` has string
-        column names.
-
-    n_iter_ : int
-        Number of epochs ('sgd', 'adam') or iterations ('lbfgs') run.
-
-    n_layers_ : int
-        Number of layers, input and output included.
-
-    n_outputs_ : int
-        Number of output units.
-
-    out_activation_ : str
-        Name of the output activation.
-"""
-
-_NOTES_DOC = r"""
-    The objective minimised on a minibatch B (the whole data for 'lbfgs'),
-    with sample weights ``s_i`` and ``S = sum_{i in B} s_i``, is
-
-    .. math::
-
-        \frac{1}{S} \Big( \sum_{i \in B} s_i\, \ell(y_i, f(x_i))
-        + \frac{l_2}{2} \lVert W \rVert_2^2 + l_1 \lVert W \rVert_1
-        + g \sum_j \lVert W^{(1)}_{j\cdot} \rVert_2 \Big)
-
-    where ``W`` holds every weight (intercepts are not penalised),
-    ``W^(1)_j`` is input feature ``j``'s row of first-layer weights
-    (``coefs_[0][j]``) and ``g`` is ``group_l1``, ``f`` is the network with
-    dropout's random masks applied in training (to the hidden units, and with
-    ``input_dropout`` to the inputs), and ``l`` is the loss named above.
-
-    L1 makes the objective non-smooth at zero. 'adam' feeds the pseudo-gradient
-    of OWL-QN (Andrew & Gao, 2007) into its moment estimates, so the penalty
-    gets the same per-weight step scaling as the data gradient; 'sgd' passes it
-    through momentum likewise. A step that would carry a weight across zero
-    stops at exactly 0.0, and a zero weight stays there while its data gradient
-    is smaller than the penalty, in the spirit of the clipped updates of
-    Tsuruoka et al. (2009); with momentum 0 this is proximal soft-thresholding.
-
-    The group lasso (Yuan & Lin, 2006) takes, after each step, the proximal
-    step of the group norm in that step's metric: block soft-thresholding
-    with threshold ``lr * g / (S * (1 - momentum))`` for 'sgd' (momentum's
-    effective step), and the proximal step in Adam's preconditioned metric
-    ``(sqrt(v) + eps) / lr_t`` for 'adam'. A row reaches exactly 0.0 and
-    stays there while its averaged data gradient is smaller than the penalty.
-    Start from a dense fit and raise ``group_l1`` with ``warm_start=True``
-    (and ``n_iter_no_change=np.inf``, a fixed budget per step): a feature
-    penalised from random weights may be removed before it is learnt.
-
-    Dropout (Srivastava et al., 2014) is inverted: kept units (hidden units,
-    and input features with ``input_dropout``) are scaled by ``1 / (1 - p)``
-    during training, which is equivalent to scaling weights by the keep
-    probability at prediction. ``max_norm`` is a constraint, not a term of
-    the objective: after each step, and after the group lasso's, each unit's
-    incoming weight vector is projected onto the ball of radius
-    ``max_norm``.
-
-    Training runs in compiled Numba kernels (one call per epoch for 'sgd' and
-    'adam'); the first fit in a new environment compiles them and is cached.
-"""
-
-_REFERENCES_DOC = """
-    Glorot, X. and Bengio, Y. (2010). Understanding the difficulty of training
-    deep feedforward neural networks. AISTATS.
-
-    Kingma, D. P. and Ba, J. (2015). Adam: A method for stochastic
-    optimization. ICLR. arXiv:1412.6980.
-
-    Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and
-    Salakhutdinov, R. (2014). Dropout: a simple way to prevent neural networks
-    from overfitting. JMLR 15, 1929-1958.
-
-    Andrew, G. and Gao, J. (2007). Scalable training of L1-regularized
-    log-linear models. ICML.
-
-    Tsuruoka, Y., Tsujii, J. and Ananiadou, S. (2009). Stochastic gradient
-    descent training for L1-regularized log-linear models with cumulative
-    penalty. ACL-IJCNLP.
-
-    Yuan, M. and Lin, Y. (2006). Model selection and estimation in regression
-    with grouped variables. JRSS B 68, 49-67.
-"""
-
-
-def _fill_docstring(cls):
-    """Insert the sections both estimators share into ``cls.__doc__``.
-
-    Each placeholder stands indented like the docstring (the formatter keeps
-    it so), and each shared section is indented alike: its first line loses
-    its own indentation, which the placeholder's provides."""
-    cls.__doc__ = cls.__doc__ % {
-        "parameters": _PARAMETERS_DOC.strip(),
-        "attributes": _ATTRIBUTES_DOC.strip(),
-        "notes": _NOTES_DOC.strip(),
-        "references": _REFERENCES_DOC.strip(),
-    }
-    return cls
 
 
 def _kernel_sample_weight(sample_weight, dtype, what="Sample weights"):
@@ -388,37 +93,7 @@ _OUTPUT_ACTIVATIONS = {
 class _BaseMLP(BaseEstimator):
     """Shared fitting and prediction; use MLPClassifier or MLPRegressor."""
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
-        "l2": [Interval(Real, 0, None, closed="left")],
-        "l1": [Interval(Real, 0, None, closed="left")],
-        "group_l1": [Interval(Real, 0, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "input_dropout": [Interval(Real, 0, 1, closed="left")],
-        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "scoring": [StrOptions({"loss", *get_scorer_names()}), callable, None],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
-    }
+    _parameter_constraints: dict = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -641,8 +316,6 @@ class _BaseMLP(BaseEstimator):
         hidden_sizes = self._hidden_sizes()
         dropout = self._dropout_rates(len(hidden_sizes))
         self._check_solver_supports(dropout)
-        if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
         self._check_validation_arguments(*validation)
         continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
         X, targets = self._validate_training_data(
@@ -661,7 +334,8 @@ class _BaseMLP(BaseEstimator):
             what = "Sample weights times class_weight"
         sample_weight = _kernel_sample_weight(sample_weight, dtype, what)
 
-        layer_units = np.array([X.shape[1], *hidden_sizes, targets.n_outputs], dtype=np.int64)
+        layout = NetworkLayout([X.shape[1], *hidden_sizes, targets.n_outputs])
+        layer_units = layout.layer_units
         random_state = check_random_state(self.random_state)
         if continuing:
             if [c.shape for c in self.coefs_] != [
@@ -672,36 +346,22 @@ class _BaseMLP(BaseEstimator):
                     "hidden_layer_sizes and the number of outputs must not change "
                     "between calls."
                 )
-            params = pack(self.coefs_, self.intercepts_, dtype)
+            # A copy: the previous fit stays as it is until this one commits.
+            params = layout.pack(self.coefs_, self.intercepts_, dtype)
             progress = self._progress()
         else:
-            params = initial_parameters(layer_units, self.activation, random_state, dtype)
+            params = layout.initial_parameters(self.activation, random_state, dtype)
             progress = Progress.fresh(self._scoring_key())
 
-        config = np.zeros(k.N_CONFIG, dtype=np.int64)
-        config[k.CFG_ACTIVATION] = k.ACTIVATION_CODES[self.activation]
-        config[k.CFG_LOSS] = loss_code
-        config[k.CFG_SOLVER] = k.SOLVER_ADAM if self.solver == "adam" else k.SOLVER_SGD
-        config[k.CFG_NESTEROV] = int(self.nesterovs_momentum)
-        hyper = np.zeros(k.N_HYPER, dtype=np.float64)
-        hyper[k.HYP_LEARNING_RATE] = self.learning_rate_init
-        hyper[k.HYP_MOMENTUM] = self.momentum
-        hyper[k.HYP_BETA_1] = self.beta_1
-        hyper[k.HYP_BETA_2] = self.beta_2
-        hyper[k.HYP_EPSILON] = self.epsilon
-        hyper[k.HYP_L2] = self.l2
-        hyper[k.HYP_L1] = self.l1
-        hyper[k.HYP_GROUP_L1] = self.group_l1
-        hyper[k.HYP_MAX_NORM] = 0.0 if self.max_norm is None else self.max_norm
-        hyper[k.HYP_INPUT_DROPOUT] = self.input_dropout
-        hyper[k.HYP_PROBA_EPS] = np.finfo(dtype).eps
-        network = Network(layer_units=layer_units, config=config, hyper=hyper, dropout=dropout)
+        settings = FitSettings.from_parameters(
+            self.get_params(deep=False), loss_code, dropout, dtype
+        )
         training = TrainingData(
             X=X, Y=targets.Y, sample_weight=sample_weight, rows=np.arange(X.shape[0])
         )
 
         if self.solver == "lbfgs":
-            params, n_iter, loss = fit_lbfgs(self, training, network, params)
+            params, n_iter, loss = fit_lbfgs(settings, training, layout, params)
             fitted = {"loss_": loss, "n_iter_": n_iter}
             if not continuing:
                 fitted["t_"] = 0
@@ -709,13 +369,13 @@ class _BaseMLP(BaseEstimator):
             validation_data = None
             if self.early_stopping:
                 training, validation_data = self._early_stopping_data(
-                    training, targets, validation, params, network, random_state
+                    training, targets, validation, params, layout, random_state
                 )
             result = fit_stochastic(
-                self,
+                settings,
                 training,
                 validation_data,
-                network,
+                layout,
                 params,
                 random_state,
                 progress,
@@ -735,7 +395,7 @@ class _BaseMLP(BaseEstimator):
                     "no_improvement_count": progress.no_improvement_count,
                     "best_params": progress.best_params,
                     "optimizer_state": progress.optimizer_state,
-                    "adam_steps": progress.adam_steps,
+                    "optimizer_steps": progress.optimizer_steps,
                     "learning_rate": progress.learning_rate,
                     "dropout_rng_state": progress.dropout_rng_state,
                     "scoring": progress.scoring,
@@ -743,7 +403,7 @@ class _BaseMLP(BaseEstimator):
             }
 
         # Commit only now: an error above leaves a previous fit untouched.
-        self._set_network(params, layer_units, loss_code, targets.encoder)
+        self._set_network(params, layout, loss_code, targets.encoder)
         for name, value in fitted.items():
             setattr(self, name, value)
         first_layer = np.abs(self.coefs_[0]).sum(axis=1, dtype=np.float64)
@@ -751,16 +411,16 @@ class _BaseMLP(BaseEstimator):
         self.feature_importances_ = first_layer / total if total > 0 else first_layer
         return self
 
-    def _set_network(self, params, layer_units, loss_code, encoder):
+    def _set_network(self, params, layout, loss_code, encoder):
         """Set the fitted network: ``coefs_`` and ``intercepts_`` as views
         into ``params``, the target encoding and the layer attributes."""
         self._commit_targets(encoder)
-        self.coefs_, self.intercepts_ = unpack(params, layer_units)
-        self.n_layers_ = len(layer_units)
-        self.n_outputs_ = int(layer_units[-1])
+        self.coefs_, self.intercepts_ = layout.unpack(params)
+        self.n_layers_ = len(layout.layer_units)
+        self.n_outputs_ = int(layout.layer_units[-1])
         self.out_activation_ = _OUTPUT_ACTIVATIONS[loss_code]
 
-    def _early_stopping_data(self, training, targets, validation, params, network, random_state):
+    def _early_stopping_data(self, training, targets, validation, params, layout, random_state):
         """The training data left to train and the :class:`ValidationData`
         early stopping scores: the ``(X_val, y_val, sample_weight_val)`` of
         ``fit``, or else a ``validation_fraction`` split of the training data."""
@@ -780,13 +440,13 @@ class _BaseMLP(BaseEstimator):
                 X_val, y_val, sample_weight_val, training.X.dtype, targets
             )
         score = self._validation_score(
-            X_val, y_val, Y_val, sample_weight_val, targets.encoder, params, network
+            X_val, y_val, Y_val, sample_weight_val, targets.encoder, params, layout
         )
         if sample_weight_val is None:
             sample_weight_val = np.ones(X_val.shape[0], dtype=training.X.dtype)
         validation_data = ValidationData(
             X=X_val,
-            Y=full_targets(Y_val, int(network.layer_units[-1])),
+            Y=full_targets(Y_val, int(layout.layer_units[-1])),
             sample_weight=sample_weight_val,
             score=score,
             scoring=self._scoring_key(),
@@ -825,7 +485,7 @@ class _BaseMLP(BaseEstimator):
                 raise ValueError(f"Invalid sample_weight_val: {error}") from error
         return X_val, y_val, Y_val, sample_weight_val
 
-    def _validation_score(self, X_val, y_val, Y_val, sample_weight_val, encoder, params, network):
+    def _validation_score(self, X_val, y_val, Y_val, sample_weight_val, encoder, params, layout):
         """The ``score(output, loss)`` of :class:`ValidationData` for
         ``self.scoring``."""
         if self.scoring is None:
@@ -846,7 +506,7 @@ class _BaseMLP(BaseEstimator):
         # validated arrays, without the column names of a DataFrame.
         model = copy.copy(self)
         model.__dict__.pop("feature_names_in_", None)
-        model._set_network(params, network.layer_units, int(network.config[k.CFG_LOSS]), encoder)
+        model._set_network(params, layout, self._loss_code(encoder), encoder)
         weights = {} if sample_weight_val is None else {"sample_weight": sample_weight_val}
         return lambda output, loss: float(scorer(model, X_val, y_val, **weights))
 
@@ -875,25 +535,30 @@ class _BaseMLP(BaseEstimator):
         )
 
     def _partial_fit_available(self):
+        # Available only where it can run, so that hasattr(est, "partial_fit")
+        # tells the truth (scikit-learn's MLP offers it and then raises a
+        # ValueError with early stopping).
         if self.solver == "lbfgs":
             raise AttributeError(
                 "partial_fit is only available for stochastic optimizers. "
                 f"{self.solver} is not stochastic."
             )
+        if self.early_stopping:
+            raise AttributeError("partial_fit does not support early_stopping=True")
         return True
 
     def _forward(self, X):
         """Network output for validated ``X``, in the model's float dtype."""
         dtype = self.coefs_[0].dtype
         X = X.astype(dtype, copy=False) if sp.issparse(X) else np.ascontiguousarray(X, dtype=dtype)
-        layer_units = np.array(
-            [self.coefs_[0].shape[0], *(c.shape[1] for c in self.coefs_)], dtype=np.int64
+        layout = NetworkLayout.of(self.coefs_)
+        params = layout.flat_parameters(self.coefs_, self.intercepts_, dtype)
+        settings = prediction_settings(
+            self.activation,
+            self._loss_code(getattr(self, "_label_binarizer", None)),
+            len(self.coefs_) - 1,
         )
-        config = np.zeros(k.N_CONFIG, dtype=np.int64)
-        config[k.CFG_ACTIVATION] = k.ACTIVATION_CODES[self.activation]
-        config[k.CFG_LOSS] = self._loss_code(getattr(self, "_label_binarizer", None))
-        params = pack(self.coefs_, self.intercepts_, dtype)
-        return predict(X, params, layer_units, config)
+        return predict(X, params, layout, settings)
 
     def _prediction_input(self, X):
         """``X`` validated as ``validate_data(reset=False)`` would.
@@ -938,7 +603,7 @@ class _BaseMLP(BaseEstimator):
         return output
 
 
-@_fill_docstring
+@fill_docstring
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multilayer-perceptron classifier with penalties, dropout, max-norm and early stopping.
 
@@ -1365,7 +1030,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return tags
 
 
-@_fill_docstring
+@fill_docstring
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multilayer-perceptron regressor with penalties, dropout, max-norm and early stopping.
 

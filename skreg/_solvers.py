@@ -5,10 +5,11 @@ early stopping with best-weight restore, verbose lines and warnings. One call
 into :func:`skreg._kernels.run_epoch` trains a whole epoch. The L-BFGS driver
 hands :func:`skreg._kernels.loss_and_gradient` to :func:`scipy.optimize.minimize`.
 
-Nothing here touches an estimator: the estimator passes arrays and settings in
-(grouped as :class:`Network`, :class:`TrainingData` and, for early stopping,
-:class:`ValidationData`) and commits what comes back, so a failed fit leaves
-a fitted model untouched.
+Nothing here touches an estimator: the estimator passes in its
+:class:`~skreg._settings.FitSettings`, the network's
+:class:`~skreg._layout.NetworkLayout` and its data (as :class:`TrainingData`
+and, for early stopping, :class:`ValidationData`), and commits what comes
+back, so a failed fit leaves a fitted model untouched.
 """
 
 import warnings
@@ -21,43 +22,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from . import _kernels as k
+from ._layout import kernel_input, kernel_sample_weight, read_only_view
 
 PREDICT_CHUNK_ROWS = 4096
 # L-BFGS's full-batch gradient is accumulated over chunks of this many rows,
 # so its memory does not grow with the number of samples.
 LBFGS_CHUNK_ROWS = 4096
-
-
-def initial_parameters(layer_units, activation, random_state, dtype):
-    """Glorot-uniform weights and intercepts in one flat buffer.
-
-    Draws from ``random_state`` in scikit-learn's order (per layer: the weight
-    matrix, then the intercepts), so the same integer seed gives scikit-learn's
-    initial network.
-    """
-    factor = 2.0 if activation == "logistic" else 6.0
-    coefs, intercepts = [], []
-    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:], strict=True):
-        bound = np.sqrt(factor / (fan_in + fan_out))
-        coefs.append(random_state.uniform(-bound, bound, (fan_in, fan_out)))
-        intercepts.append(random_state.uniform(-bound, bound, fan_out))
-    return pack(coefs, intercepts, dtype)
-
-
-def pack(coefs, intercepts, dtype):
-    """Flatten weights then intercepts into one new C-contiguous buffer."""
-    return np.concatenate([np.ravel(a) for a in (*coefs, *intercepts)]).astype(dtype, copy=False)
-
-
-def unpack(params, layer_units):
-    """Lists of per-layer weight and intercept views into ``params``."""
-    coefs, intercepts = [], []
-    layer_units = np.asarray(layer_units, dtype=np.int64)
-    for layer in range(len(layer_units) - 1):
-        coef, intercept = k.layer_parameters(params, layer_units, layer)
-        coefs.append(coef)
-        intercepts.append(intercept)
-    return coefs, intercepts
 
 
 def diverged_error(where, learning_rate_init=None):
@@ -70,26 +40,13 @@ def diverged_error(where, learning_rate_init=None):
     )
 
 
-def predict(X, params, layer_units, config):
+def predict(X, params, layout, settings):
     """Network output for dense or CSR ``X``, in chunks of rows that bound
-    the memory of the activations."""
-    X_dense, X_csr = k.kernel_input(X)
-    return k.predict_output(X_dense, X_csr, params, layer_units, config, PREDICT_CHUNK_ROWS)
-
-
-@dataclass(frozen=True)
-class Network:
-    """What the kernels are told about the network being trained.
-
-    ``layer_units`` (int64), the ``config`` codes (int64, indexed by
-    ``CFG_*``), the ``hyper`` floats (float64, indexed by ``HYP_*``) and the
-    ``dropout`` rate of each hidden layer (float64); see :mod:`skreg._kernels`.
-    """
-
-    layer_units: np.ndarray
-    config: np.ndarray
-    hyper: np.ndarray
-    dropout: np.ndarray
+    the memory of the activations; ``settings`` are kernel settings."""
+    X_dense, X_csr = kernel_input(X)
+    return k.predict_output(
+        X_dense, X_csr, params, layout.layer_units, settings, PREDICT_CHUNK_ROWS
+    )
 
 
 @dataclass(frozen=True)
@@ -136,21 +93,17 @@ class ValidationData:
     score: Callable[[np.ndarray, float], float]
     scoring: str
 
-    def evaluate(self, params, network):
+    def evaluate(self, params, layout, settings):
         """``(score, loss)`` of the network ``params`` on this data: the
         validation score and the weighted mean data loss (the training loss
-        without penalties), both NaN if the network's output is not finite."""
-        output = predict(self.X, params, network.layer_units, network.config)
+        without penalties), both NaN if the network's output is not finite.
+        ``settings`` are the fit's kernel settings."""
+        output = predict(self.X, params, layout, settings)
         if not np.all(np.isfinite(output)):
             return np.nan, np.nan
         unused_delta = np.empty_like(output)
         loss_sum = k.data_loss_and_output_delta(
-            output,
-            self.Y,
-            self.sample_weight,
-            network.config[k.CFG_LOSS],
-            network.hyper[k.HYP_PROBA_EPS],
-            unused_delta,
+            output, self.Y, self.sample_weight, settings.loss, settings.proba_eps, unused_delta
         )
         loss = float(loss_sum / np.sum(self.sample_weight, dtype=np.float64))
         return self.score(output, loss), loss
@@ -183,9 +136,11 @@ def validation_split(n_samples, validation_fraction, stratify, random_state):
             stratify=stratify,
         )
     if n_validation < 2:
+        # scikit-learn's message, then the figures.
         raise ValueError(
-            "The validation set is too small. Increase 'validation_fraction' "
-            "or the size of your dataset."
+            "The validation set is too small. Increase 'validation_fraction' or the size "
+            f"of your dataset. (validation_fraction={validation_fraction} of "
+            f"n_samples={n_samples} holds {n_validation:.0f} row(s); early stopping needs 2.)"
         )
     if n_validation >= n_samples:
         raise ValueError(
@@ -215,7 +170,7 @@ class Progress:
     no_improvement_count: int
     best_params: np.ndarray | None
     optimizer_state: np.ndarray | None
-    adam_steps: int
+    optimizer_steps: int
     learning_rate: float | None
     dropout_rng_state: int | None
     scoring: str | None
@@ -233,7 +188,7 @@ class Progress:
             no_improvement_count=0,
             best_params=None,
             optimizer_state=None,
-            adam_steps=0,
+            optimizer_steps=0,
             learning_rate=None,
             dropout_rng_state=None,
             scoring=None,
@@ -276,18 +231,19 @@ class StochasticResult:
     progress: Progress
 
 
-def fit_stochastic(est, training, validation, network, params, random_state, progress, incremental):
+def fit_stochastic(
+    settings, training, validation, layout, params, random_state, progress, incremental
+):
     """Train with minibatch SGD or Adam, scikit-learn's epoch loop.
 
     Parameters
     ----------
-    est : estimator
-        Only its hyperparameters are read.
+    settings : FitSettings
     training : TrainingData
     validation : ValidationData or None
         The data early stopping scores after every epoch; None without
         early stopping.
-    network : Network
+    layout : NetworkLayout
     params : ndarray of shape (n_params,)
         Starting parameters; trained in place.
     random_state : numpy.random.RandomState
@@ -306,25 +262,22 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
     early_stopping = validation is not None
     progress = progress.continued(validation.scoring if early_stopping else None)
     n_train = training.rows.shape[0]
-    if est.batch_size == "auto":
+    if settings.batch_size == "auto":
         batch_size = min(200, n_train)
     else:
-        if est.batch_size > n_train:
+        if settings.batch_size > n_train:
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
             )
-        batch_size = int(np.clip(est.batch_size, 1, n_train))
-    layer_units, dropout = network.layer_units, network.dropout
-    config = network.config.copy()
-    config[k.CFG_BATCH_SIZE] = batch_size
-    hyper = network.hyper.copy()
+        batch_size = int(np.clip(settings.batch_size, 1, n_train))
+    kernel_settings = settings.kernel._replace(batch_size=batch_size)
 
     rng_state = np.zeros(1, dtype=np.uint64)
     if incremental and progress.dropout_rng_state is not None:
         # Continued, not re-seeded: an integer random_state would otherwise
         # draw the same masks in every partial_fit call.
         rng_state[0] = progress.dropout_rng_state
-    elif np.any(dropout > 0) or hyper[k.HYP_INPUT_DROPOUT] > 0:
+    elif np.any(kernel_settings.dropout > 0) or kernel_settings.input_dropout > 0:
         # Drawn only when needed, so that without dropout the stream of
         # random numbers is scikit-learn's.
         rng_state[0] = random_state.randint(np.iinfo(np.int64).max, dtype=np.int64)
@@ -332,28 +285,28 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
     grads = np.empty_like(params)
     if incremental and progress.optimizer_state is not None:
         optimizer_state = progress.optimizer_state.astype(params.dtype)
-        adam_steps = np.array([progress.adam_steps], dtype=np.int64)
+        optimizer_steps = np.array([progress.optimizer_steps], dtype=np.int64)
         learning_rate = progress.learning_rate
     else:
         optimizer_state = np.zeros((2, params.shape[0]), dtype=params.dtype)
-        adam_steps = np.zeros(1, dtype=np.int64)
-        learning_rate = float(est.learning_rate_init)
-    X_dense, X_csr = k.kernel_input(training.X)
-    Y_kernel = k.read_only_view(training.Y)
-    weight_kernel = k.kernel_sample_weight(training.sample_weight, params.dtype)
+        optimizer_steps = np.zeros(1, dtype=np.int64)
+        learning_rate = float(settings.learning_rate_init)
+    X_dense, X_csr = kernel_input(training.X)
+    Y_kernel = read_only_view(training.Y)
+    weight_kernel = kernel_sample_weight(training.sample_weight, params.dtype)
     work = np.empty(
-        k.input_workspace_size(training.X, layer_units, batch_size, hyper[k.HYP_INPUT_DROPOUT]),
+        layout.input_workspace_size(training.X, batch_size, kernel_settings.input_dropout),
         dtype=params.dtype,
     )
     positions = np.arange(n_train)
-    is_sgd = config[k.CFG_SOLVER] == k.SOLVER_SGD
+    is_sgd = kernel_settings.optimizer == k.OPTIMIZER_SGD
     loss = np.nan
     n_iter = 0
-    for _ in range(1 if incremental else est.max_iter):
-        if est.shuffle:
+    for _ in range(1 if incremental else settings.max_iter):
+        if settings.shuffle:
             # The permutation sklearn.utils.shuffle draws, at a seventh of its cost.
             positions = random_state.permutation(positions)
-        hyper[k.HYP_LEARNING_RATE] = learning_rate
+        kernel_settings = kernel_settings._replace(learning_rate=learning_rate)
         loss_sum = k.run_epoch(
             X=X_dense,
             X_csr=X_csr,
@@ -364,20 +317,20 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
             grads=grads,
             optimizer_state=optimizer_state,
             work=work,
-            layer_units=layer_units,
-            config=config,
-            hyper=hyper,
-            dropout=dropout,
-            adam_steps=adam_steps,
+            layer_units=layout.layer_units,
+            settings=kernel_settings,
+            optimizer_steps=optimizer_steps,
             rng_state=rng_state,
         )
         n_iter += 1
         loss = loss_sum / n_train
         if not np.isfinite(loss) and (not early_stopping or progress.best_params is None):
-            raise diverged_error(f"the training loss at epoch {n_iter}", est.learning_rate_init)
+            raise diverged_error(
+                f"the training loss at epoch {n_iter}", settings.learning_rate_init
+            )
         progress.t += n_train
         progress.loss_curve.append(loss)
-        if est.verbose:
+        if settings.verbose:
             print(f"Iteration {n_iter:d}, loss = {loss:.8f}")
 
         if not np.isfinite(loss):
@@ -390,19 +343,19 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
                 f"Training diverged: the training loss became non-finite at epoch "
                 f"{n_iter}. Training stopped and the weights of the best-scoring "
                 f"epoch were kept. Try to lower learning_rate_init (currently "
-                f"{est.learning_rate_init:g}) or to scale the features.",
+                f"{settings.learning_rate_init:g}) or to scale the features.",
                 ConvergenceWarning,
             )
             break
 
         if early_stopping:
-            score, validation_loss = validation.evaluate(params, network)
+            score, validation_loss = validation.evaluate(params, layout, kernel_settings)
             progress.validation_scores.append(score)
             progress.validation_loss_curve.append(validation_loss)
-            if est.verbose:
+            if settings.verbose:
                 print(f"Validation score: {score:f}")
             # A NaN score never counts as an improvement.
-            if not score >= progress.best_validation_score + est.tol:
+            if not score >= progress.best_validation_score + settings.tol:
                 progress.no_improvement_count += 1
             else:
                 progress.no_improvement_count = 0
@@ -410,76 +363,77 @@ def fit_stochastic(est, training, validation, network, params, random_state, pro
                 progress.best_validation_score = score
                 progress.best_params = params.copy()
         else:
-            if loss > progress.best_loss - est.tol:
+            if loss > progress.best_loss - settings.tol:
                 progress.no_improvement_count += 1
             else:
                 progress.no_improvement_count = 0
             progress.best_loss = min(progress.best_loss, loss)
 
-        if is_sgd and est.learning_rate == "invscaling":
-            learning_rate = float(est.learning_rate_init) / (progress.t + 1) ** est.power_t
+        if is_sgd and settings.learning_rate == "invscaling":
+            learning_rate = (
+                float(settings.learning_rate_init) / (progress.t + 1) ** settings.power_t
+            )
 
-        if progress.no_improvement_count > est.n_iter_no_change:
+        if progress.no_improvement_count > settings.n_iter_no_change:
             what = "Validation score" if early_stopping else "Training loss"
             msg = (
-                f"{what} did not improve more than tol={est.tol:f} for "
-                f"{est.n_iter_no_change:d} consecutive epochs."
+                f"{what} did not improve more than tol={settings.tol:f} for "
+                f"{settings.n_iter_no_change:d} consecutive epochs."
             )
-            if is_sgd and est.learning_rate == "adaptive" and learning_rate > 1e-6:
+            if is_sgd and settings.learning_rate == "adaptive" and learning_rate > 1e-6:
                 learning_rate /= 5.0
                 progress.no_improvement_count = 0
-                if est.verbose:
+                if settings.verbose:
                     print(f"{msg} Setting learning rate to {learning_rate:f}")
             else:
-                if est.verbose:
+                if settings.verbose:
                     suffix = (
                         " Learning rate too small."
-                        if is_sgd and est.learning_rate == "adaptive"
+                        if is_sgd and settings.learning_rate == "adaptive"
                         else ""
                     )
                     print(msg + suffix + " Stopping.")
                 break
 
-        if not incremental and n_iter == est.max_iter:
+        if not incremental and n_iter == settings.max_iter:
             warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({est.max_iter:d}) reached and the "
+                f"Stochastic Optimizer: Maximum iterations ({settings.max_iter:d}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
 
     progress.optimizer_state = optimizer_state
     progress.dropout_rng_state = int(rng_state[0])
-    progress.adam_steps = int(adam_steps[0])
+    progress.optimizer_steps = int(optimizer_steps[0])
     progress.learning_rate = learning_rate
     if early_stopping:
         if progress.best_params is None:
             raise ValueError(
                 f"Early stopping found no epoch with a finite validation score in "
-                f"{n_iter} epochs (scoring={est.scoring!r}), so it has no weights to keep."
+                f"{n_iter} epochs (scoring={settings.scoring!r}), so it has no weights to keep."
             )
         params = progress.best_params.copy()
     if not np.all(np.isfinite(params)):
-        raise diverged_error("the weights", est.learning_rate_init)
+        raise diverged_error("the weights", settings.learning_rate_init)
     return StochasticResult(params=params, n_iter=n_iter, loss=loss, progress=progress)
 
 
-def fit_lbfgs(est, training, network, params):
+def fit_lbfgs(settings, training, layout, params):
     """Minimise the full-batch loss of ``training`` (a :class:`TrainingData`
     whose rows are all of ``X``) with scipy's L-BFGS-B.
 
     Returns ``(params, n_iter, loss)``; ``params`` keeps the dtype of ``X``
     while scipy iterates in float64.
     """
-    X, layer_units = training.X, network.layer_units
+    X = training.X
     grads = np.empty_like(params)
     grad_scratch = np.empty_like(params)
-    X_dense, X_csr = k.kernel_input(X)
-    Y_kernel = k.read_only_view(training.Y)
-    weight_kernel = k.kernel_sample_weight(training.sample_weight, params.dtype)
+    X_dense, X_csr = kernel_input(X)
+    Y_kernel = read_only_view(training.Y)
+    weight_kernel = kernel_sample_weight(training.sample_weight, params.dtype)
     chunk_size = min(LBFGS_CHUNK_ROWS, X.shape[0])
-    config = network.config.copy()
-    config[k.CFG_BATCH_SIZE] = chunk_size
-    work = np.empty(k.input_workspace_size(X, layer_units, chunk_size), dtype=params.dtype)
+    kernel_settings = settings.kernel._replace(batch_size=chunk_size)
+    work = np.empty(layout.input_workspace_size(X, chunk_size), dtype=params.dtype)
 
     def loss_and_gradient(x):
         params[:] = x
@@ -492,9 +446,8 @@ def fit_lbfgs(est, training, network, params):
             grads=grads,
             grad_scratch=grad_scratch,
             work=work,
-            layer_units=layer_units,
-            config=config,
-            hyper=network.hyper,
+            layer_units=layout.layer_units,
+            settings=kernel_settings,
         )
         return loss, grads.astype(np.float64)
 
@@ -503,9 +456,9 @@ def fit_lbfgs(est, training, network, params):
         params.astype(np.float64),
         method="L-BFGS-B",
         jac=True,
-        options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol},
+        options={"maxfun": settings.max_fun, "maxiter": settings.max_iter, "gtol": settings.tol},
     )
-    n_iter = min(result.nit, est.max_iter)
+    n_iter = min(result.nit, settings.max_iter)
     if not np.isfinite(result.fun) or not np.all(np.isfinite(result.x)):
         raise diverged_error("the L-BFGS objective")
     if result.status != 0:
@@ -513,8 +466,8 @@ def fit_lbfgs(est, training, network, params):
             f"lbfgs failed to converge after {n_iter} iteration(s) "
             f"(status={result.status}):\n{result.message}\n"
         )
-        if n_iter == est.max_iter:
-            message += f"\nIncrease the number of iterations (max_iter={est.max_iter})."
+        if n_iter == settings.max_iter:
+            message += f"\nIncrease the number of iterations (max_iter={settings.max_iter})."
         warnings.warn(message, ConvergenceWarning)
     params[:] = result.x
     return params, n_iter, float(result.fun)

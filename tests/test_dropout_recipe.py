@@ -1,6 +1,6 @@
 """The dropout paper's recipe (Srivastava et al., 2014): ``max_norm`` and
-``input_dropout`` through the estimator API (tests/test_kernels.py checks
-the projection and the input masks against a NumPy reference)."""
+``input_dropout`` through the estimator API (tests/kernels/ checks the
+projection and the input masks against a NumPy reference)."""
 
 import warnings
 

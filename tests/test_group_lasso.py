@@ -1,6 +1,6 @@
 """``group_l1``: the group lasso on each input feature's first-layer weights
-removes whole features, through the estimator API (tests/test_kernels.py
-checks the step itself against a NumPy reference)."""
+removes whole features, through the estimator API (tests/kernels/ checks the
+step itself against a NumPy reference)."""
 
 import itertools
 import warnings
@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skreg import MLPClassifier, MLPRegressor
-from skreg._solvers import initial_parameters, unpack
+from skreg._layout import NetworkLayout
 
 N_INFORMATIVE = 5
 
@@ -276,9 +276,9 @@ def test_group_l1_enters_the_reported_loss(classification):
     # One full-batch epoch from the same initial weights (scikit-learn's
     # Glorot draw from random_state=0): the losses differ by the penalty of
     # those weights over the batch's weight.
-    layer_units = np.array([50, 32, 1])
-    coefs, _ = unpack(
-        initial_parameters(layer_units, "relu", np.random.RandomState(0), np.float64), layer_units
+    layout = NetworkLayout([50, 32, 1])
+    coefs, _ = layout.unpack(
+        layout.initial_parameters("relu", np.random.RandomState(0), np.float64)
     )
     expected = 3.0 * np.linalg.norm(coefs[0], axis=1).sum() / X_train.shape[0]
     assert penalised.loss_ - plain.loss_ == pytest.approx(expected, rel=1e-12)

@@ -19,24 +19,24 @@ import _reference as ref
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _kernel_helpers import (
+    assert_gradient_close,
+    dense_input,
+    draw_smooth_point,
+    keep_mask_buffer,
+    kernel_epoch,
+    kernel_loss_and_grad,
+    kernel_masks,
+    make_settings,
+    n_units,
+    objective_differences,
+    seed_state,
+    units_array,
+)
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
-from test_kernels import (
-    assert_gradient_close,
-    central_differences,
-    dense_input,
-    draw_smooth_point,
-    kernel_epoch,
-    kernel_loss_and_grad,
-    kernel_masks,
-    make_config,
-    make_hyper,
-    n_units,
-    seed_state,
-    units_array,
-)
 
 from skreg import MLPClassifier, MLPRegressor
 from skreg import _kernels as k
@@ -84,29 +84,10 @@ def test_gradient_matches_finite_differences(network, data, seed):
     if not np.any(w > 0):
         w[0] = 1.0
     l2 = data.draw(st.sampled_from([0.0, 0.3]))
-    config = make_config(activation, loss)
+    kernel_settings = make_settings(activation, loss, l2=l2, dropout=dropout)
     mask_seed = seed % 2**31
-    _, grads, _ = kernel_loss_and_grad(
-        X, Y, w, params, layer_units, config, dropout, mask_seed, l2, 0.0
-    )
-
-    def objective(p):
-        return kernel_loss_and_grad(
-            X,
-            Y,
-            w,
-            p,
-            layer_units,
-            config,
-            dropout,
-            mask_seed,
-            l2,
-            0.0,
-            want_grad=False,
-            objective=True,
-        )[0]
-
-    numeric = central_differences(objective, params)
+    _, grads, _ = kernel_loss_and_grad(X, Y, w, params, layer_units, kernel_settings, mask_seed)
+    numeric = objective_differences(X, Y, w, params, layer_units, kernel_settings, mask_seed)
     assert_gradient_close(grads, numeric, max_tol=2e-6, mean_tol=2e-7)
     expected = ref.gradient(X, Y, w, params, layer_units, activation, loss, l2, masks=masks)
     assert_allclose(grads, expected, rtol=1e-9, atol=1e-11)
@@ -122,22 +103,21 @@ def test_forward_matches_reference(network, data, seed, dtype):
     X = rng.normal(size=(n_rows, layer_units[0])).astype(dtype)
     params = rng.normal(0.0, 0.8, size=ref.n_parameters(layer_units)).astype(dtype)
     dropout = dropout_rates(data.draw, layer_units)
-    config = make_config(activation, loss)
+    kernel_settings = make_settings(activation, loss, dropout=dropout)
     masks = kernel_masks(
-        X.astype(np.float64), params.astype(np.float64), layer_units, config, dropout, seed % 2**31
+        X.astype(np.float64),
+        params.astype(np.float64),
+        layer_units,
+        kernel_settings,
+        seed % 2**31,
     )
-    keep_mask = (
-        np.full(n_rows * int(np.sum(layer_units[1:-1])), 7, dtype=np.uint8)
-        if np.any(dropout > 0)
-        else np.empty(0, dtype=np.uint8)
-    )
+    keep_mask = keep_mask_buffer(layer_units, n_rows, dropout)
     activations = np.full(n_rows * n_units(layer_units), np.nan, dtype=dtype)
     output = k.forward(
         *dense_input(X),
         params,
         layer_units,
-        config,
-        dropout,
+        kernel_settings,
         seed_state(seed % 2**31),
         activations,
         keep_mask,
@@ -192,30 +172,14 @@ def test_optimizer_step_matches_reference(network, settings_, seed, t, weight_su
     raw = rng.normal(0.0, 1.0, size=n)
     state = np.stack([rng.normal(0.0, 0.05, n), rng.uniform(0.0, 0.2, n)])
     s = settings_
-    hyper = make_hyper(
-        learning_rate=s["learning_rate"],
-        momentum=s["momentum"],
-        beta_1=s["beta_1"],
-        beta_2=s["beta_2"],
-        epsilon=s["epsilon"],
-        l2=s["l2"],
-        l1=s["l1"],
-        group_l1=s["group_l1"],
-    )
-    hyper[k.HYP_MAX_NORM] = 0.0 if s["max_norm"] is None else s["max_norm"]
+    # Every step setting is a keyword of make_settings (max_norm None: no bound).
+    kernel_settings = make_settings(**s, layer_units=layer_units)
     if s["solver"] == "sgd" and s["momentum"] == 1.0:
         reject()
     got, got_state = params.copy(), state.copy()
-    adam_steps = np.array([t - 1], dtype=np.int64)
+    optimizer_steps = np.array([t - 1], dtype=np.int64)
     k.optimizer_step(
-        got,
-        raw.copy(),
-        got_state,
-        layer_units,
-        weight_sum,
-        adam_steps,
-        make_config("relu", "squared_error", s["solver"], s["nesterov"]),
-        hyper,
+        got, raw.copy(), got_state, layer_units, weight_sum, optimizer_steps, kernel_settings
     )
     expected, expected_state = ref.optimizer_step(
         params,
@@ -265,16 +229,28 @@ def test_sparse_input_trains_as_dense_input(seed, data, dtype):
     w = np.where(rng.uniform(size=n_rows) < 0.2, 0.0, rng.uniform(0.5, 2, n_rows)).astype(dtype)
     params = rng.normal(0.0, 0.5, size=ref.n_parameters(layer_units)).astype(dtype)
     order = rng.permutation(n_rows).astype(np.int64)
-    hyper = make_hyper(
-        learning_rate=0.05,
-        l2=0.1,
-        l1=data.draw(st.sampled_from([0.0, 0.1])),
-        group_l1=data.draw(st.sampled_from([0.0, 0.5])),
-    )
-    hyper[k.HYP_INPUT_DROPOUT] = data.draw(st.sampled_from([0.0, 0.3]))
-    hyper[k.HYP_MAX_NORM] = data.draw(st.sampled_from([0.0, 1.0]))
+    # Drawn in this order (Hypothesis replays its examples by the order of
+    # the draws).
+    l1 = data.draw(st.sampled_from([0.0, 0.1]))
+    group_l1 = data.draw(st.sampled_from([0.0, 0.5]))
+    input_dropout = data.draw(st.sampled_from([0.0, 0.3]))
+    max_norm = data.draw(st.sampled_from([0.0, 1.0]))
     dropout = dropout_rates(data.draw, layer_units)
     solver = data.draw(st.sampled_from(["sgd", "adam"]))
+    kernel_settings = make_settings(
+        activation,
+        loss,
+        solver,
+        True,
+        batch_size,
+        learning_rate=0.05,
+        l2=0.1,
+        l1=l1,
+        group_l1=group_l1,
+        max_norm=max_norm,
+        input_dropout=input_dropout,
+        dropout=dropout,
+    )
     results = []
     for X_in in (X, sp.csr_matrix(X)):
         rng_state = seed_state(seed % 2**31)
@@ -287,13 +263,7 @@ def test_sparse_input_trains_as_dense_input(seed, data, dtype):
             np.zeros((2, params.shape[0]), dtype=dtype),
             0,
             layer_units,
-            activation,
-            loss,
-            solver,
-            True,
-            batch_size,
-            hyper,
-            dropout,
+            kernel_settings,
             rng_state=rng_state,
         )
         results.append((p, state, loss_sum, rng_state[0]))

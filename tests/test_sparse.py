@@ -11,8 +11,8 @@ never densified.
   (``rtol=1e-9``; float32: ``rtol=1e-4``), for sgd, adam, lbfgs, with early
   stopping and with sample weights.
 * A sparse fit equals scikit-learn's fit on the same sparse data
-  (``rtol=1e-6``, ``atol=1e-10``); the largest deviation is printed by the
-  last test (``-s``).
+  (``rtol=1e-6``, ``atol=1e-10``); the largest deviation is printed at the
+  end of the session (tests/conftest.py).
 * Memory: ``tracemalloc`` sees NumPy's allocations and, with this Numba, the
   allocations made inside compiled kernels too (Numba's runtime allocates
   through Python's raw allocator, which tracemalloc traces; checked by
@@ -27,6 +27,12 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _kernel_helpers import (
+    OPTIMIZER_HYPERPARAMETERS,
+    full_batch_loss_and_gradient,
+    make_settings,
+    make_targets,
+)
 from _parity import DeviationLog, estimators, fit_quietly
 from numba import njit
 from numpy.testing import assert_allclose, assert_array_equal
@@ -35,10 +41,11 @@ from sklearn.utils import get_tags
 
 import skreg
 from skreg import _kernels as k
+from skreg._layout import NetworkLayout, kernel_input, read_only_view
 
 DENSE_RTOL = 1e-9
 DENSE_ATOL = 1e-12
-_DEVIATIONS = DeviationLog()
+_DEVIATIONS = DeviationLog("sparse parity")
 
 CONTAINERS = [sp.csr_matrix, sp.csr_array, sp.csc_matrix, sp.csc_array, sp.coo_matrix, sp.coo_array]
 CONTAINER_IDS = [c.__name__ for c in CONTAINERS]
@@ -386,7 +393,7 @@ def test_input_product_on_csr_minibatch(dtype, rtol):
     X, dense = _kernel_csr(dtype)
     rng = np.random.default_rng(11)
     coef = rng.normal(size=(X.shape[1], 4)).astype(dtype)
-    no_dense, X_csr = k.kernel_input(X)
+    no_dense, X_csr = kernel_input(X)
     assert no_dense.shape == (0, X.shape[1])
     out = np.full((len(ROWS), 4), np.nan, dtype=dtype)
     k.input_product(no_dense, X_csr, ROWS, NO_DROPPED[dtype], coef, out)
@@ -394,7 +401,7 @@ def test_input_product_on_csr_minibatch(dtype, rtol):
     assert np.all(out[[2, 5]] == 0.0)  # the empty rows
     # The dense pair (rows gathered) gives the same.
     out_dense = np.full_like(out, np.nan)
-    X_d, no_csr = k.kernel_input(np.ascontiguousarray(dense[ROWS]))
+    X_d, no_csr = kernel_input(np.ascontiguousarray(dense[ROWS]))
     k.input_product(X_d, no_csr, ROWS, NO_DROPPED[dtype], coef, out_dense)
     assert_allclose(out, out_dense, rtol=rtol, atol=rtol)
 
@@ -404,54 +411,31 @@ def test_input_transpose_product_on_csr_minibatch(dtype, rtol):
     X, dense = _kernel_csr(dtype)
     rng = np.random.default_rng(12)
     delta = rng.normal(size=(len(ROWS), 3)).astype(dtype)
-    no_dense, X_csr = k.kernel_input(X)
+    no_dense, X_csr = kernel_input(X)
     out = np.full((X.shape[1], 3), np.nan, dtype=dtype)
     k.input_transpose_product(no_dense, X_csr, ROWS, NO_DROPPED[dtype], delta, out)
     # Repeated rows count as often as they occur.
     assert_allclose(out, dense[ROWS].T @ delta, rtol=rtol, atol=rtol)
     out_dense = np.full_like(out, np.nan)
-    X_d, no_csr = k.kernel_input(np.ascontiguousarray(dense[ROWS]))
+    X_d, no_csr = kernel_input(np.ascontiguousarray(dense[ROWS]))
     k.input_transpose_product(X_d, no_csr, ROWS, NO_DROPPED[dtype], delta, out_dense)
     assert_allclose(out, out_dense, rtol=rtol, atol=rtol)
 
 
 def test_input_transpose_product_feature_without_entries_is_zero():
     X, dense = _kernel_csr()
-    no_dense, X_csr = k.kernel_input(X)
+    no_dense, X_csr = kernel_input(X)
     rows = np.array([2, 6], dtype=np.int64)  # only empty rows
     out = np.full((X.shape[1], 2), np.nan)
     k.input_transpose_product(no_dense, X_csr, rows, NO_DROPPED[np.float64], np.ones((2, 2)), out)
     assert_array_equal(out, 0.0)
 
 
-def _make_config(activation, loss, solver="sgd", nesterov=True, batch_size=4):
-    config = np.zeros(k.N_CONFIG, dtype=np.int64)
-    config[k.CFG_ACTIVATION] = k.ACTIVATION_CODES[activation]
-    config[k.CFG_LOSS] = loss
-    config[k.CFG_SOLVER] = k.SOLVER_ADAM if solver == "adam" else k.SOLVER_SGD
-    config[k.CFG_NESTEROV] = int(nesterov)
-    config[k.CFG_BATCH_SIZE] = batch_size
-    return config
-
-
-def _make_hyper(l2=0.1, l1=0.0, dtype=np.float64):
-    hyper = np.zeros(k.N_HYPER, dtype=np.float64)
-    hyper[k.HYP_LEARNING_RATE] = 0.05
-    hyper[k.HYP_MOMENTUM] = 0.8
-    hyper[k.HYP_BETA_1] = 0.85
-    hyper[k.HYP_BETA_2] = 0.99
-    hyper[k.HYP_EPSILON] = 1e-7
-    hyper[k.HYP_L2] = l2
-    hyper[k.HYP_L1] = l1
-    hyper[k.HYP_PROBA_EPS] = np.finfo(dtype).eps
-    return hyper
-
-
 KERNEL_LOSSES = [
-    pytest.param(k.LOSS_SQUARED_ERROR, 2, id="squared_error"),
-    pytest.param(k.LOSS_BINARY_LOG, 2, id="binary_log"),
-    pytest.param(k.LOSS_LOG, 3, id="log"),
-    pytest.param(k.LOSS_POISSON, 1, id="poisson"),
+    pytest.param("squared_error", 2, id="squared_error"),
+    pytest.param("binary_log", 2, id="binary_log"),
+    pytest.param("log", 3, id="log"),
+    pytest.param("poisson", 1, id="poisson"),
 ]
 
 
@@ -465,14 +449,7 @@ def _kernel_problem(loss, n_outputs, dtype=np.float64):
     )
     params = rng.normal(0.0, 0.5, size=n_params).astype(dtype)
     n = X.shape[0]
-    if loss == k.LOSS_SQUARED_ERROR:
-        Y = rng.normal(size=(n, n_outputs))
-    elif loss == k.LOSS_POISSON:
-        Y = rng.poisson(1.5, size=(n, n_outputs)).astype(float)
-    elif loss == k.LOSS_BINARY_LOG:
-        Y = rng.integers(0, 2, size=(n, n_outputs)).astype(float)
-    else:
-        Y = np.eye(n_outputs)[rng.integers(0, n_outputs, size=n)]
+    Y = make_targets(rng, loss, n, n_outputs)
     w = rng.uniform(0.2, 2.0, size=n)
     return X, dense, layer_units, params, Y.astype(dtype), w.astype(dtype)
 
@@ -481,9 +458,9 @@ def _kernel_problem(loss, n_outputs, dtype=np.float64):
 @pytest.mark.parametrize("loss, n_outputs", KERNEL_LOSSES)
 def test_predict_output_csr_equals_dense(loss, n_outputs, chunk_size):
     X, dense, layer_units, params, _, _ = _kernel_problem(loss, n_outputs)
-    config = _make_config("tanh", loss)
-    got = k.predict_output(*k.kernel_input(X), params, layer_units, config, chunk_size)
-    expected = k.predict_output(*k.kernel_input(dense), params, layer_units, config, chunk_size)
+    settings = make_settings("tanh", loss, layer_units=layer_units)
+    got = k.predict_output(*kernel_input(X), params, layer_units, settings, chunk_size)
+    expected = k.predict_output(*kernel_input(dense), params, layer_units, settings, chunk_size)
     assert got.shape == (X.shape[0], n_outputs)
     assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
 
@@ -494,25 +471,15 @@ def test_predict_output_csr_equals_dense(loss, n_outputs, chunk_size):
 def test_loss_and_gradient_csr_equals_dense(loss, n_outputs, activation, chunk_size):
     # chunk_size 4 splits the 9 rows in chunks of 4, 4 and 1; 9 is one chunk.
     X, dense, layer_units, params, Y, w = _kernel_problem(loss, n_outputs)
-    config = _make_config(activation, loss, batch_size=chunk_size)
-    hyper = _make_hyper(l2=0.3)
+    settings = make_settings(
+        activation, loss, batch_size=chunk_size, l2=0.3, layer_units=layer_units
+    )
     results = []
-    for X_in, gathered in ((X, 0), (dense, X.shape[1])):
+    # The work arrays the driver gives each: room to gather dense rows, none
+    # for CSR rows.
+    for X_in in (X, dense):
         grads = np.full_like(params, np.nan)
-        grad_scratch = np.full_like(params, np.nan)
-        work = np.full(k.workspace_size(layer_units, chunk_size, gathered), np.nan)
-        loss_value = k.loss_and_gradient(
-            *k.kernel_input(X_in),
-            k.read_only_view(Y),
-            k.read_only_view(w),
-            params,
-            grads,
-            grad_scratch,
-            work,
-            layer_units,
-            config,
-            hyper,
-        )
+        loss_value = full_batch_loss_and_gradient(X_in, Y, w, params, grads, layer_units, settings)
         results.append((loss_value, grads))
     (loss_sparse, grad_sparse), (loss_dense, grad_dense) = results
     assert np.isfinite(loss_sparse)
@@ -533,9 +500,18 @@ def test_loss_and_gradient_csr_equals_dense(loss, n_outputs, activation, chunk_s
 def test_run_epoch_csr_equals_dense(loss, n_outputs, solver, dtype, rtol):
     X, dense, layer_units, params, Y, w = _kernel_problem(loss, n_outputs, dtype)
     batch_size = 4
-    config = _make_config("relu", loss, solver=solver, batch_size=batch_size)
-    hyper = _make_hyper(l2=0.1, l1=0.05, dtype=dtype)
-    dropout = np.array([0.3, 0.0])
+    settings = make_settings(
+        "relu",
+        loss,
+        solver,
+        True,
+        batch_size,
+        l2=0.1,
+        l1=0.05,
+        proba_eps=np.finfo(dtype).eps,
+        dropout=[0.3, 0.0],
+        **OPTIMIZER_HYPERPARAMETERS,
+    )
     order = np.random.default_rng(14).permutation(X.shape[0]).astype(np.int64)
     rng = np.random.default_rng(15)
     state0 = np.stack(
@@ -545,26 +521,26 @@ def test_run_epoch_csr_equals_dense(loss, n_outputs, solver, dtype, rtol):
     for X_in, gathered in ((X, 0), (dense, X.shape[1])):
         p = params.copy()
         state = state0.copy()
-        adam_steps = np.array([2], dtype=np.int64)
+        optimizer_steps = np.array([2], dtype=np.int64)
         rng_state = np.array([99], dtype=np.uint64)
-        work = np.full(k.workspace_size(layer_units, batch_size, gathered), np.nan, dtype=dtype)
+        work = np.full(
+            NetworkLayout(layer_units).workspace_size(batch_size, gathered), np.nan, dtype=dtype
+        )
         loss_sum = k.run_epoch(
-            *k.kernel_input(X_in),
-            k.read_only_view(Y),
-            k.read_only_view(w),
+            *kernel_input(X_in),
+            read_only_view(Y),
+            read_only_view(w),
             order,
             p,
             np.empty_like(p),
             state,
             work,
             layer_units,
-            config,
-            hyper,
-            dropout,
-            adam_steps,
+            settings,
+            optimizer_steps,
             rng_state,
         )
-        results.append((loss_sum, p, state, int(adam_steps[0]), int(rng_state[0])))
+        results.append((loss_sum, p, state, int(optimizer_steps[0]), int(rng_state[0])))
     (ls, ps, ss, ts, rs), (ld, pd, sd, td, rd) = results
     assert np.isfinite(ls)
     assert ls == pytest.approx(ld, rel=rtol)
@@ -678,7 +654,7 @@ def test_sparse_fit_memory_stays_far_below_dense_size(solver):
 # ---------------------------------------------------------------------------
 
 
-def test_zz_report_largest_deviation():
+def test_multiclass_adam_on_csr_matches_sklearn():
     kind, X, y = TASKS["multiclass"]
     ours = fit_quietly(
         skreg.MLPClassifier(l2=1e-3, **BASE, **SOLVER_PARAMS["adam"]), sp.csr_matrix(X), y
@@ -687,4 +663,3 @@ def test_zz_report_largest_deviation():
         sk_nn.MLPClassifier(alpha=1e-3, **BASE, **SOLVER_PARAMS["adam"]), sp.csr_matrix(X), y
     )
     _assert_same_model(ours, theirs, sp.csr_matrix(X), "report")
-    _DEVIATIONS.report("sparse parity")
