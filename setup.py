@@ -1,6 +1,10 @@
 """Build hook: ship the Numba kernels compiled, so that the first fit in a
 fresh environment does not compile them (skreg/_prebuilt.py says how).
 
+``SKREG_BUILD_KERNELS=0`` at build time builds without them (for packagers
+whose build machine is not the machine that runs the package: Numba's cache
+only applies on the CPU it was compiled for).
+
 Everything else about the build lives in pyproject.toml.
 """
 
@@ -20,13 +24,15 @@ class BuildPyWithKernels(build_py):
         super().run()
         if self.editable_mode:
             return  # an editable install runs the checkout's sources
-        source = os.path.join(self.build_lib, "skreg", "_prebuilt.py")
+        if os.environ.get("SKREG_BUILD_KERNELS", "1") == "0":
+            return
+        source = os.path.join(self.build_lib, "skreg", "_build_kernels.py")
         try:
             # Only this module, not the package (whose import needs more).
-            spec = importlib.util.spec_from_file_location("_skreg_prebuilt", source)
-            prebuilt = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(prebuilt)
-            prebuilt.write_prebuilt_kernels(self.build_lib)
+            spec = importlib.util.spec_from_file_location("_skreg_build_kernels", source)
+            build_kernels = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(build_kernels)
+            build_kernels.write_prebuilt_kernels(self.build_lib)
         except Exception as error:  # noqa: BLE001 - any failure only costs speed
             self.warn(
                 f"skreg: kernels not compiled at build time ({error!r}); they compile on first use"

@@ -4,9 +4,9 @@ Numba compiles a kernel the first time each process that has no cached copy
 calls it: about 11 s for a first fit on 2 cores, paid again in every fresh
 environment (a new venv, a container, a CI job, a worker with its own
 ``NUMBA_CACHE_DIR``). Building the wheel (``pip install .``) therefore runs
-:func:`write_prebuilt_kernels`: :func:`compile_kernels` in a child process,
-whose Numba cache files go into ``skreg/_prebuilt_kernels`` together with
-the compiler settings they were made with. At import,
+:func:`skreg._build_kernels.write_prebuilt_kernels`, whose Numba cache files
+go into ``skreg/_prebuilt_kernels`` together with the compiler settings they
+were made with. At import,
 :func:`load_prebuilt_first` gives each kernel a cache that looks there first
 and falls back to Numba's usual cache (``NUMBA_CACHE_DIR``, ``__pycache__``
 or the user-wide one), where anything compiled later is saved;
@@ -22,7 +22,17 @@ checks, SVML) must equal the build's, else no prebuilt kernel is used. They
 are also off with ``SKREG_PREBUILT_KERNELS=0`` (to measure or debug
 compilation), under ``NUMBA_CACHE_LOCATOR_CLASSES`` (which replaces every
 cache's locator), for frozen apps (whose stamp is the executable's) and
-before Numba 0.68. Any error reading them only costs a compile.
+before Numba 0.68.
+
+They can never break skreg: everything this module takes from Numba's
+internals is looked up inside one guard (:func:`_prebuilt_cache_class`), so
+a Numba that renames or reshapes them only turns the prebuilt kernels off;
+and an error reading them only costs a compile, with at most one warning per
+process (dropped if a warnings filter would turn it into an exception inside
+Numba's dispatcher).
+
+This module imports nothing of skreg: the kernels import it. The build's own
+code, which fits the estimators, is in :mod:`skreg._build_kernels`.
 """
 
 import importlib.metadata
@@ -34,22 +44,6 @@ import warnings
 import numba
 
 SETTINGS_FILE = "compiler_settings.json"
-
-
-def _numba_supports_prebuilt():
-    # Numba 0.68 made a cache entry's source stamp the file's content hash
-    # (it was its mtime, which the files of an installed wheel do not keep)
-    # and named the locator classes used here without a leading underscore.
-    try:
-        from numba.core import caching
-    except ImportError:
-        return False
-    return hasattr(caching, "_hash_source_file") and hasattr(caching, "InTreeCacheLocator")
-
-
-SUPPORTED = _numba_supports_prebuilt()
-if SUPPORTED:
-    from numba.core.caching import CompileResultCacheImpl, FunctionCache, InTreeCacheLocator
 
 
 def compiler_settings():
@@ -88,35 +82,72 @@ def _find_prebuilt_directory():
     return None
 
 
+def _prebuilt_cache_class():
+    """Numba's function cache, reading from the directory of install-time
+    kernels, built from Numba's internals; None if this Numba cannot serve
+    them or its internals are not what this code expects."""
+    try:
+        from numba.core import caching
+
+        # Numba 0.68 made a cache entry's source stamp the file's content
+        # hash (it was its mtime, which the files of an installed wheel do
+        # not keep) and named the locator classes without a leading
+        # underscore.
+        if not hasattr(caching, "_hash_source_file"):
+            return None
+
+        class PrebuiltLocator(caching.InTreeCacheLocator):
+            """Numba's in-tree locator (content-hash source stamp), pointed
+            at the read-only directory of install-time kernels."""
+
+            def __init__(self, py_func, py_file):
+                super().__init__(py_func, py_file)
+                self._cache_path = PREBUILT_DIRECTORY
+
+            @classmethod
+            def from_function(cls, py_func, py_file):
+                # Only read from: no writability check, unlike Numba's locators.
+                return cls(py_func, py_file)
+
+        class PrebuiltImpl(caching.CompileResultCacheImpl):
+            _locator_classes = [PrebuiltLocator]
+
+        class PrebuiltCache(caching.FunctionCache):
+            _impl_class = PrebuiltImpl
+
+        return PrebuiltCache
+    except Exception:  # noqa: BLE001 - any surprise only turns them off
+        return None
+
+
+_PrebuiltCache = _prebuilt_cache_class()
+SUPPORTED = _PrebuiltCache is not None
 PREBUILT_DIRECTORY = _find_prebuilt_directory() if SUPPORTED else None
 
 
-if SUPPORTED:
-
-    class _PrebuiltLocator(InTreeCacheLocator):
-        """Numba's in-tree locator (content-hash source stamp), pointed at the
-        read-only directory of install-time kernels."""
-
-        def __init__(self, py_func, py_file):
-            super().__init__(py_func, py_file)
-            self._cache_path = PREBUILT_DIRECTORY
-
-        @classmethod
-        def from_function(cls, py_func, py_file):
-            # Only read from: no writability check, unlike Numba's locators.
-            return cls(py_func, py_file)
-
-    class _PrebuiltImpl(CompileResultCacheImpl):
-        _locator_classes = [_PrebuiltLocator]
-
-    class _PrebuiltCache(FunctionCache):
-        _impl_class = _PrebuiltImpl
+def _warn_load_failure_once(error):
+    """Say once per process that prebuilt kernels failed to load. Called from
+    inside Numba's dispatcher, where an exception would fail the fit: a
+    warnings filter that makes this warning an error silences it instead."""
+    if _PrebuiltFirstCache.failure_reported:
+        return
+    _PrebuiltFirstCache.failure_reported = True
+    try:
+        warnings.warn(
+            f"skreg: prebuilt kernels could not be loaded ({error!r}); compiling them "
+            "instead (SKREG_PREBUILT_KERNELS=0 skips them)",
+            stacklevel=2,
+        )
+    except Warning:
+        pass
 
 
 class _PrebuiltFirstCache:
     """A dispatcher's cache: the install-time kernels first, then the
     dispatcher's own Numba cache, which also receives every new compile (and
     is the one ``enable``, ``disable`` and ``cache_path`` refer to)."""
+
+    failure_reported = False  # one warning per process (_warn_load_failure_once)
 
     def __init__(self, prebuilt, own):
         self._prebuilt = prebuilt
@@ -126,7 +157,7 @@ class _PrebuiltFirstCache:
         try:
             compiled = self._prebuilt.load_overload(sig, target_context)
         except Exception as error:  # noqa: BLE001 - a damaged file only costs a compile
-            warnings.warn(f"skreg: a prebuilt kernel could not be loaded ({error!r}); compiling it")
+            _warn_load_failure_once(error)
             compiled = None
         if compiled is None:
             compiled = self._own.load_overload(sig, target_context)
@@ -169,94 +200,8 @@ def load_prebuilt_first(dispatcher):
     try:
         if not os.path.isfile(inspect.getfile(dispatcher.py_func)):
             return dispatcher
-        prebuilt = _PrebuiltCache(dispatcher.py_func)
+        cache = _PrebuiltFirstCache(_PrebuiltCache(dispatcher.py_func), dispatcher._cache)
+        dispatcher._cache = cache
     except Exception:  # noqa: BLE001 - without prebuilt kernels skreg only compiles
-        return dispatcher
-    dispatcher._cache = _PrebuiltFirstCache(prebuilt, dispatcher._cache)
+        pass
     return dispatcher
-
-
-def write_prebuilt_kernels(package_parent, timeout=1800):
-    """Compile the kernels of the skreg package in ``package_parent`` and
-    write them into its ``skreg/_prebuilt_kernels``: the build's step
-    (setup.py), also run by the tests.
-
-    The compile runs in a child interpreter with a fresh ``NUMBA_CACHE_DIR``
-    and none of the caller's other ``NUMBA_*`` settings; the Numba cache
-    files it writes and the settings it compiled with are then copied.
-    Raises if the compile fails (with the tail of its error output); returns
-    None, compiling nothing, if this Numba's cache cannot serve prebuilt
-    kernels.
-    """
-    import glob
-    import shutil
-    import subprocess
-    import sys
-    import tempfile
-
-    package_parent = os.path.abspath(package_parent)
-    target = os.path.join(package_parent, "skreg", "_prebuilt_kernels")
-    shutil.rmtree(target, ignore_errors=True)
-    if not SUPPORTED:
-        return None
-    with tempfile.TemporaryDirectory() as cache:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
-        # The package first, then whatever makes the build environment's
-        # packages importable (pip's build isolation adds them there).
-        path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))
-        env.update(NUMBA_CACHE_DIR=cache, SKREG_PREBUILT_KERNELS="0", PYTHONPATH=path)
-        code = (
-            "import json, os; from skreg import _prebuilt as p; p.compile_kernels(); "
-            "json.dump(p.compiler_settings(), "
-            "open(os.path.join(os.environ['NUMBA_CACHE_DIR'], p.SETTINGS_FILE), 'w'))"
-        )
-        child = subprocess.run(
-            [sys.executable, "-c", code],
-            env=env,
-            cwd=cache,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if child.returncode != 0:
-            raise RuntimeError(f"compiling the kernels failed:\n{child.stderr[-2000:]}")
-        os.makedirs(target)
-        files = glob.glob(os.path.join(cache, "*", "_kernels.*.nb[ic]"))
-        for cache_file in files + [os.path.join(cache, SETTINGS_FILE)]:
-            shutil.copy2(cache_file, target)
-    return target
-
-
-def compile_kernels():
-    """Compile every kernel signature that fits and predictions use, for
-    float64 and float32 (one signature per float dtype: the design keeps it
-    so), into the current Numba cache. Run by the build, in a process whose
-    ``NUMBA_CACHE_DIR`` is the directory the build then ships."""
-    import warnings
-
-    import numpy as np
-
-    from . import MLPClassifier, MLPRegressor
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(40, 3))
-    targets = {
-        MLPClassifier: (X[:, 0] > 0).astype(int),
-        MLPRegressor: X @ [1.0, -2.0, 0.5],
-    }
-    regularized = dict(
-        l1=1e-3,
-        group_l1=1e-3,
-        dropout=0.2,
-        input_dropout=0.1,
-        max_norm=2.0,
-        early_stopping=True,
-        scoring="loss",
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for dtype in (np.float64, np.float32):
-            for solver, extra in (("adam", {}), ("sgd", regularized), ("lbfgs", {})):
-                for Estimator, y in targets.items():
-                    model = Estimator(hidden_layer_sizes=(4,), max_iter=2, solver=solver, **extra)
-                    model.fit(X.astype(dtype), y).predict(X.astype(dtype))

@@ -8,7 +8,9 @@
 * ``SKREG_PREBUILT_KERNELS=0`` gives the kernels Numba's plain cache back;
 * the prebuilt cache is asked first and Numba's own cache second, which
   receives every new compile; other compiler settings, a locator override,
-  a damaged file or an unstampable source turn it off.
+  a damaged file or an unstampable source turn it off;
+* nothing about them can make ``import skreg`` or a fit fail: not a Numba
+  whose internals differ, not a damaged file under ``-W error``.
 """
 
 import json
@@ -18,10 +20,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import pytest
 
 import skreg
+from skreg import _build_kernels
 from skreg import _prebuilt as prebuilt
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -61,7 +65,7 @@ def site_with_prebuilt_kernels(tmp_path_factory):
         site / "skreg",
         ignore=shutil.ignore_patterns("__pycache__", "_prebuilt_kernels"),
     )
-    target = prebuilt.write_prebuilt_kernels(site)
+    target = _build_kernels.write_prebuilt_kernels(site)
     assert any(pathlib.Path(target).glob("_kernels.run_epoch-*.nbi"))
     return site
 
@@ -191,14 +195,74 @@ def test_prebuilt_kernels_off_when_bounds_checked_or_switched_off(monkeypatch, t
     assert not prebuilt.prebuilt_enabled()
 
 
-def test_damaged_prebuilt_files_fall_back_to_the_own_cache():
-    class Damaged:
-        def load_overload(self, sig, target_context):
-            raise EOFError("truncated")
+class _Damaged:
+    def load_overload(self, sig, target_context):
+        raise EOFError("truncated")
 
-    cache = prebuilt._PrebuiltFirstCache(Damaged(), _Cache("own"))
-    with pytest.warns(UserWarning, match="could not be loaded"):
+
+def test_damaged_prebuilt_files_fall_back_to_the_own_cache_with_one_warning(monkeypatch):
+    monkeypatch.setattr(prebuilt._PrebuiltFirstCache, "failure_reported", False)
+    cache = prebuilt._PrebuiltFirstCache(_Damaged(), _Cache("own"))
+    with pytest.warns(UserWarning, match="could not be loaded") as record:
         assert cache.load_overload("sig", None) == "own"
+        assert cache.load_overload("other sig", None) == "own"
+    assert len(record) == 1  # one warning per process, however many kernels fail
+
+
+def test_a_load_failure_under_warnings_as_errors_still_compiles(monkeypatch):
+    """Inside Numba's dispatcher a warning turned into an exception would fail
+    the fit: it is dropped, and the kernel compiles."""
+    monkeypatch.setattr(prebuilt._PrebuiltFirstCache, "failure_reported", False)
+    cache = prebuilt._PrebuiltFirstCache(_Damaged(), _Cache("own"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cache.load_overload("sig", None) == "own"
+
+
+_STRICT_FIT = (
+    "import numpy as np, skreg; X = np.random.default_rng(0).normal(size=(30, 3)); "
+    "skreg.MLPClassifier(hidden_layer_sizes=(3,), tol=0.1).fit(X, X[:, 0] > 0).predict(X)"
+)
+
+
+@needs_supported_numba
+def test_import_and_fit_pass_with_warnings_as_errors(site_with_prebuilt_kernels, tmp_path):
+    """``python -W error -c "import skreg; <a fit>"`` with the install-time
+    kernels, then with them damaged (which compiles, into Numba's cache),
+    then without any (which loads that cache)."""
+    site = tmp_path / "site"
+    shutil.copytree(site_with_prebuilt_kernels, site)
+    kernels = site / "skreg" / "_prebuilt_kernels"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
+    env.pop("SKREG_PREBUILT_KERNELS", None)
+    env.update(PYTHONPATH=str(site), NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    for files in ("prebuilt", "damaged", "none"):
+        if files == "damaged":
+            for index in kernels.glob("*.nbi"):
+                index.write_bytes(b"not a pickle")
+        elif files == "none":
+            shutil.rmtree(kernels)
+        proc = subprocess.run(
+            [sys.executable, "-W", "error", "-c", _STRICT_FIT],
+            env=env,
+            cwd=site,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert proc.returncode == 0, (files, proc.stderr[-3000:])
+
+
+def test_a_numba_without_the_expected_internals_turns_them_off(monkeypatch):
+    """The guard: whatever Numba's caching module lacks or raises, the
+    prebuilt cache is None and import goes on."""
+    import numba.core.caching as caching
+
+    monkeypatch.delattr(caching, "InTreeCacheLocator")
+    assert prebuilt._prebuilt_cache_class() is None
+    monkeypatch.undo()
+    monkeypatch.delattr(caching, "_hash_source_file")
+    assert prebuilt._prebuilt_cache_class() is None
 
 
 def test_kernels_of_a_zipped_package_keep_numbas_cache(tmp_path):
