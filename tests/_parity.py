@@ -5,9 +5,9 @@ import it as a sibling, like ``_reference``.
 
 * ``DeviationLog``: compares arrays (``assert_close``) and whole fitted models
   (``assert_same_model``), and records the relative and absolute deviation of
-  every float64 comparison it passes, so that each test module can print the
-  largest ones in its last test (``report``, run with ``-s``). Each test module
-  keeps its own log.
+  every float64 comparison it passes. Each test module keeps its own log;
+  ``tests/conftest.py`` prints the largest deviations of every log at the end
+  of the session (``summary``), whatever ran and in whatever order.
 * ``estimators``, ``fit_quietly``, ``training_warnings``, ``call_both``: fit
   helpers.
 
@@ -39,16 +39,22 @@ ATOL = 1e-10
 HISTORY = ("loss_curve_", "validation_scores_")
 
 
+# Every DeviationLog of the session, for tests/conftest.py's summary.
+LOGS = []
+
+
 class DeviationLog:
     """Array and model comparisons that record how far apart the values were.
 
     ``entries`` holds one ``(relative deviation, absolute deviation, label)``
     per recorded comparison; the relative deviation is taken over the elements
-    with ``|desired| >= 1e-6``.
+    with ``|desired| >= 1e-6``. ``title`` names the log in the summary.
     """
 
-    def __init__(self):
+    def __init__(self, title):
+        self.title = title
         self.entries = []
+        LOGS.append(self)
 
     def __len__(self):
         return len(self.entries)
@@ -134,18 +140,16 @@ class DeviationLog:
         else:
             self.assert_close(pred_ours, pred_theirs, f"{label} predict", **close)
 
-    def report(self, title):
-        """Print the largest relative and absolute deviation recorded so far
-        (run pytest with ``-s`` to see it) and check the absolute one."""
+    def summary(self):
+        """One line: the largest relative and absolute deviation recorded
+        (every comparison already passed its own tolerance)."""
         rel, _, rel_label = max(self.entries)
         absolute, abs_label = max((d[1], d[2]) for d in self.entries)
-        print(
-            f"\n[{title}] {len(self.entries)} float64 comparisons; largest relative "
+        return (
+            f"[{self.title}] {len(self.entries)} float64 comparisons; largest relative "
             f"deviation {rel:.3e} ({rel_label}); largest absolute deviation "
             f"{absolute:.3e} ({abs_label})"
         )
-        # Every comparison already passed its rtol (plus atol for tiny values).
-        assert absolute <= 1e-6
 
 
 def make_tasks():

@@ -1,4 +1,4 @@
-"""Hypothesis profiles for tests/test_properties.py.
+"""Hypothesis profiles for tests/test_properties.py, and the parity report.
 
 ``ci`` (the default) runs a few dozen examples per property, derandomized so
 that every run draws the same ones and the suite's time is bounded; ``long``
@@ -6,9 +6,14 @@ runs thousands, with new random draws each time, to look for what the CI
 examples miss. By hand::
 
     HYPOTHESIS_PROFILE=long python -m pytest tests/test_properties.py
+
+At the end of a session, the largest deviation from scikit-learn that each
+parity module recorded (``_parity.DeviationLog``) is printed under the test
+summary: a report, not a test.
 """
 
 import os
+import sys
 
 from hypothesis import HealthCheck, settings
 
@@ -28,3 +33,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    parity = sys.modules.get("_parity")  # imported only if a parity module ran
+    logs = [log for log in getattr(parity, "LOGS", []) if log.entries]
+    if logs:
+        terminalreporter.section("largest deviations from scikit-learn")
+        for log in logs:
+            terminalreporter.write_line(log.summary())
