@@ -116,7 +116,15 @@ html_theme_options = {
 # Pages without sub-pages have nothing to show in the left sidebar.
 html_sidebars = {
     page: []
-    for page in ["install", "quickstart", "user_guide", "migrating", "benchmarks", "changelog"]
+    for page in [
+        "install",
+        "quickstart",
+        "user_guide",
+        "migrating",
+        "benchmarks",
+        "contributing",
+        "changelog",
+    ]
 }
 html_show_sourcelink = False
 
