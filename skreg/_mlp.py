@@ -23,6 +23,7 @@ from ._layout import NetworkLayout
 from ._params import PARAMETER_CONSTRAINTS, fill_docstring
 from ._settings import FitSettings, prediction_settings
 from ._solvers import (
+    OneBlasThreadOffTheMainThread,
     Progress,
     TrainingData,
     ValidationData,
@@ -360,47 +361,48 @@ class _BaseMLP(BaseEstimator):
             X=X, Y=targets.Y, sample_weight=sample_weight, rows=np.arange(X.shape[0])
         )
 
-        if self.solver == "lbfgs":
-            params, n_iter, loss = fit_lbfgs(settings, training, layout, params)
-            fitted = {"loss_": loss, "n_iter_": n_iter}
-            if not continuing:
-                fitted["t_"] = 0
-        else:
-            validation_data = None
-            if self.early_stopping:
-                training, validation_data = self._early_stopping_data(
-                    training, targets, validation, params, layout, random_state
+        with OneBlasThreadOffTheMainThread():
+            if self.solver == "lbfgs":
+                params, n_iter, loss = fit_lbfgs(settings, training, layout, params)
+                fitted = {"loss_": loss, "n_iter_": n_iter}
+                if not continuing:
+                    fitted["t_"] = 0
+            else:
+                validation_data = None
+                if self.early_stopping:
+                    training, validation_data = self._early_stopping_data(
+                        training, targets, validation, params, layout, random_state
+                    )
+                result = fit_stochastic(
+                    settings,
+                    training,
+                    validation_data,
+                    layout,
+                    params,
+                    random_state,
+                    progress,
+                    incremental,
                 )
-            result = fit_stochastic(
-                settings,
-                training,
-                validation_data,
-                layout,
-                params,
-                random_state,
-                progress,
-                incremental,
-            )
-            params, progress = result.params, result.progress
-            fitted = {
-                "loss_": result.loss,
-                "n_iter_": result.n_iter,
-                "t_": progress.t,
-                "loss_curve_": progress.loss_curve,
-                "validation_scores_": progress.validation_scores,
-                "validation_loss_curve_": progress.validation_loss_curve,
-                "best_loss_": progress.best_loss,
-                "best_validation_score_": progress.best_validation_score,
-                "_training_state": {
-                    "no_improvement_count": progress.no_improvement_count,
-                    "best_params": progress.best_params,
-                    "optimizer_state": progress.optimizer_state,
-                    "optimizer_steps": progress.optimizer_steps,
-                    "learning_rate": progress.learning_rate,
-                    "dropout_rng_state": progress.dropout_rng_state,
-                    "scoring": progress.scoring,
-                },
-            }
+                params, progress = result.params, result.progress
+                fitted = {
+                    "loss_": result.loss,
+                    "n_iter_": result.n_iter,
+                    "t_": progress.t,
+                    "loss_curve_": progress.loss_curve,
+                    "validation_scores_": progress.validation_scores,
+                    "validation_loss_curve_": progress.validation_loss_curve,
+                    "best_loss_": progress.best_loss,
+                    "best_validation_score_": progress.best_validation_score,
+                    "_training_state": {
+                        "no_improvement_count": progress.no_improvement_count,
+                        "best_params": progress.best_params,
+                        "optimizer_state": progress.optimizer_state,
+                        "optimizer_steps": progress.optimizer_steps,
+                        "learning_rate": progress.learning_rate,
+                        "dropout_rng_state": progress.dropout_rng_state,
+                        "scoring": progress.scoring,
+                    },
+                }
 
         # Commit only now: an error above leaves a previous fit untouched.
         self._set_network(params, layout, loss_code, targets.encoder)

@@ -3,7 +3,8 @@
 * ``predict`` from 8 threads at once on one fitted model equals serial calls;
 * fits under joblib's threading and loky backends equal serial fits;
 * the kernels release the GIL: another thread runs Python while one of them
-  computes;
+  computes; a fit off the main thread gives BLAS one thread, so that BLAS's
+  own threads do not fight the fits';
 * ``GridSearchCV(n_jobs=2)`` gives the ``cv_results_`` of ``n_jobs=1``, in
   processes and in threads;
 * joblib's read-only memmapped inputs raise no error in the workers, and in a
@@ -38,9 +39,11 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
+from threadpoolctl import threadpool_info
 
 import skreg
 from skreg import MLPClassifier, MLPRegressor
+from skreg._solvers import OneBlasThreadOffTheMainThread
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -162,6 +165,37 @@ def test_kernels_release_the_gil():
     # About one sample per millisecond when the GIL is free; none while the
     # kernel would hold it.
     assert len(inside) > 20, (len(inside), window)
+
+
+def _blas_threads():
+    return {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+def test_fits_off_the_main_thread_give_blas_one_thread_until_the_last_ends():
+    """BLAS's own threads would fight fits in threads: a fit off the main
+    thread runs with one BLAS thread, and the limit lasts until the last such
+    fit ends. In the main thread nothing changes."""
+    original = _blas_threads()
+    with OneBlasThreadOffTheMainThread():
+        assert _blas_threads() == original
+    inside, entered, release = [], threading.Barrier(2), threading.Event()
+
+    def fit_context(wait):
+        with OneBlasThreadOffTheMainThread():
+            entered.wait()
+            inside.append(_blas_threads())
+            if wait:
+                release.wait(timeout=60)
+
+    first = threading.Thread(target=fit_context, args=(True,))
+    second = threading.Thread(target=fit_context, args=(False,))
+    first.start(), second.start()
+    second.join()
+    assert _blas_threads() == {path: 1 for path in original}  # the first still runs
+    release.set()
+    first.join()
+    assert inside == [{path: 1 for path in original}] * 2
+    assert _blas_threads() == original
 
 
 def _fit_checking_memmap(est, X, y):
