@@ -10,8 +10,6 @@ kernel is compiled for (see :mod:`skreg._kernels`, "Conventions").
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels as k
-
 
 class NetworkLayout:
     """Where everything of a network with ``layer_units`` lives in the
@@ -63,12 +61,18 @@ class NetworkLayout:
         return np.concatenate([np.ravel(a) for a in arrays]).astype(dtype, copy=False)
 
     def unpack(self, params):
-        """Lists of per-layer weight and intercept views into ``params``."""
+        """Lists of per-layer weight and intercept views into ``params``
+        (NumPy views, whose ``base`` is ``params``: :meth:`flat_parameters`
+        recognises them)."""
+        units = self.layer_units
         coefs, intercepts = [], []
-        for layer in range(len(self.layer_units) - 1):
-            coef, intercept = k.layer_parameters(params, self.layer_units, layer)
-            coefs.append(coef)
-            intercepts.append(intercept)
+        start = 0
+        for fan_in, fan_out in zip(units[:-1], units[1:], strict=True):
+            coefs.append(params[start : start + fan_in * fan_out].reshape(fan_in, fan_out))
+            start += fan_in * fan_out
+        for fan_out in units[1:]:
+            intercepts.append(params[start : start + fan_out])
+            start += fan_out
         return coefs, intercepts
 
     def flat_parameters(self, coefs, intercepts, dtype):
@@ -77,25 +81,29 @@ class NetworkLayout:
         Anything else (arrays a user set, an unpickled model's) is packed
         anew."""
         buffer = coefs[0].base
-        if (
+        arrays = (*coefs, *intercepts)
+        if not (
             isinstance(buffer, np.ndarray)
             and buffer.ndim == 1
             and buffer.dtype == dtype
             and buffer.shape[0] == self.n_parameters
             and buffer.flags.c_contiguous
             and buffer.flags.writeable  # the kernels' one signature takes writable params
+            and len(arrays) == 2 * (len(self.layer_units) - 1)
         ):
-            coef_views, intercept_views = self.unpack(buffer)
-            arrays, views = (*coefs, *intercepts), (*coef_views, *intercept_views)
-            if len(arrays) == len(views) and all(
+            return self.pack(coefs, intercepts, dtype)
+        # Each array must be the C-contiguous view at its place in the
+        # layout (arithmetic here: this runs on every predict).
+        address = buffer.__array_interface__["data"][0]
+        for a in arrays:
+            if not (
                 a.base is buffer
-                and a.shape == view.shape
-                and a.strides == view.strides
-                and a.__array_interface__["data"][0] == view.__array_interface__["data"][0]
-                for a, view in zip(arrays, views, strict=True)
+                and a.flags.c_contiguous
+                and a.__array_interface__["data"][0] == address
             ):
-                return buffer
-        return self.pack(coefs, intercepts, dtype)
+                return self.pack(coefs, intercepts, dtype)
+            address += a.nbytes
+        return buffer
 
     def workspace_size(self, capacity, gathered_features, dropped_values=0):
         """Length of a work array for :func:`skreg._kernels.split_workspace`

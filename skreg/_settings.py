@@ -5,6 +5,7 @@ rules) and, as ``kernel``, the :class:`skreg._kernels.Settings` tuple the
 kernels read. The drivers take these and never an estimator.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,9 +67,11 @@ def kernel_settings(parameters, loss, dropout, dtype):
     return k.Settings(**derived, **named)
 
 
+@functools.lru_cache(maxsize=64)
 def prediction_settings(activation, loss, n_hidden_layers):
     """Kernel settings for a forward pass alone: only the activation and the
-    loss are read, so every other field is 0 (of its field's type)."""
+    loss are read, so every other field is 0 (of its field's type). Cached:
+    it runs on every predict, and the kernels never write settings."""
     derived = {
         "activation": k.ACTIVATION_CODES[activation],
         "loss": int(loss),

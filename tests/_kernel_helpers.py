@@ -17,6 +17,7 @@ from numpy.testing import assert_allclose
 
 from skreg import _kernels as k
 from skreg._layout import NetworkLayout, kernel_input, read_only_view
+from skreg._settings import kernel_settings
 
 LOSS_CODES = {
     "squared_error": k.LOSS_SQUARED_ERROR,
@@ -26,7 +27,6 @@ LOSS_CODES = {
 }
 LOSS_NAMES = {code: name for name, code in LOSS_CODES.items()}
 ACTIVATION_NAMES = {code: name for name, code in k.ACTIVATION_CODES.items()}
-OPTIMIZER_CODES = {"sgd": k.OPTIMIZER_SGD, "adam": k.OPTIMIZER_ADAM}
 # (loss, n_outputs): single- and multi-output regression, binary and
 # multi-label classification, multiclass.
 LOSS_CASES = [
@@ -63,6 +63,10 @@ def n_units(layer_units):
     return int(np.sum(layer_units[1:]))
 
 
+# Float settings whose default in these tests is not 0.
+_FLOAT_DEFAULTS = dict(momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+
+
 def make_settings(
     activation="relu",
     loss="squared_error",
@@ -70,50 +74,41 @@ def make_settings(
     nesterov=False,
     batch_size=1,
     learning_rate=0.1,
-    momentum=0.9,
-    beta_1=0.9,
-    beta_2=0.999,
-    epsilon=1e-8,
-    l2=0.0,
-    l1=0.0,
     proba_eps=EPS64,
-    group_l1=0.0,
     max_norm=0.0,
-    input_dropout=0.0,
     dropout=None,
     layer_units=None,
+    **floats,
 ):
-    """The kernels' :class:`skreg._kernels.Settings`, every field of the type
-    the estimators give it, so that the tests share the fits' compiled
+    """The kernels' :class:`skreg._kernels.Settings`, built by the estimators'
+    own builder (:func:`skreg._settings.kernel_settings`), so that every field
+    has the type a fit gives it and the tests share the fits' compiled
     signatures.
 
-    ``activation``, ``loss`` and ``solver`` are names; ``max_norm`` None is
-    no constraint, as in the estimators. ``dropout`` is the drop rate of each
-    hidden layer. By default none drops: zeros, one per hidden layer of
-    ``layer_units``, or, without ``layer_units``, no rate at all, which only
-    the optimizer-step kernels (they read none) may be given.
+    ``activation``, ``loss`` and ``solver`` are names; ``max_norm`` 0 or None
+    is no constraint. ``dropout`` is the drop rate of each hidden layer. By
+    default none drops: zeros, one per hidden layer of ``layer_units``, or,
+    without ``layer_units``, no rate at all, which only the optimizer-step
+    kernels (they read none) may be given. Every other field is a float
+    keyword named like its parameter (``l2=0.1``), 0 unless given or in
+    ``_FLOAT_DEFAULTS``: a new float setting needs no change here.
     """
+    unknown = set(floats) - set(k.Settings._fields)
+    if unknown:
+        raise TypeError(f"make_settings got unknown settings {sorted(unknown)}")
     if dropout is None:
         dropout = np.zeros(0 if layer_units is None else len(layer_units) - 2)
-    return k.Settings(
-        activation=int(k.ACTIVATION_CODES[activation]),
-        loss=int(LOSS_CODES[loss]),
-        optimizer=int(OPTIMIZER_CODES[solver]),
-        nesterov=bool(nesterov),
-        batch_size=int(batch_size),
-        learning_rate=float(learning_rate),
-        momentum=float(momentum),
-        beta_1=float(beta_1),
-        beta_2=float(beta_2),
-        epsilon=float(epsilon),
-        proba_eps=float(proba_eps),
-        l2=float(l2),
-        l1=float(l1),
-        group_l1=float(group_l1),
-        max_norm=0.0 if max_norm is None else float(max_norm),
-        input_dropout=float(input_dropout),
-        dropout=np.array(dropout, dtype=np.float64),
+    parameters = {field: _FLOAT_DEFAULTS.get(field, 0.0) for field in k.Settings._fields}
+    parameters.update(
+        floats,
+        activation=activation,
+        solver=solver,
+        nesterovs_momentum=nesterov,
+        learning_rate_init=learning_rate,
+        max_norm=max_norm or None,
     )
+    settings = kernel_settings(parameters, LOSS_CODES[loss], dropout, np.float64)
+    return settings._replace(batch_size=int(batch_size), proba_eps=float(proba_eps))
 
 
 def check_dropout(settings, layer_units):

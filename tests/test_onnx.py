@@ -15,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import skreg.onnx  # noqa: F401  (registers the converters; the tests need nothing else of it)
 from skreg import MLPClassifier, MLPRegressor
 
 onnxruntime.set_default_logger_severity(3)
