@@ -7,25 +7,15 @@
   own threads do not fight the fits';
 * ``GridSearchCV(n_jobs=2)`` gives the ``cv_results_`` of ``n_jobs=1``, in
   processes and in threads;
-* joblib's read-only memmapped inputs raise no error in the workers, and in a
-  fresh interpreter with an empty Numba cache they compile no signature that
-  writable inputs did not already compile.
+* joblib's read-only memmapped inputs raise no error in the workers (that
+  they compile no new signature is tested by the signature probe of
+  ``tests/kernels/test_signature_budget.py``).
 
 What Numba guarantees itself (processes sharing one cache, a read-only
 package falling back to the user-wide cache) is Numba's to test, not
-skreg's. The signature count runs in a fresh interpreter that compiles from
-scratch (``SKREG_PREBUILT_KERNELS=0``: kernels compiled at install time are
-tested in ``test_prebuilt.py``), with ``NUMBA_OPT=0``: types, hence
-signatures, do not depend on the optimisation level.
+skreg's.
 """
 
-import json
-import os
-import pathlib
-import shutil
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 import warnings
@@ -41,14 +31,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from threadpoolctl import threadpool_info
 
-import skreg
 from skreg import MLPClassifier, MLPRegressor
 from skreg._solvers import OneBlasThreadOffTheMainThread
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-REPO = pathlib.Path(skreg.__file__).resolve().parents[1]
-SUBPROCESS_TIMEOUT = 1200  # seconds; a cold compile on a loaded 2-core machine
 
 X_CLF, Y_CLF = make_classification(
     n_samples=600, n_features=12, n_informative=8, n_classes=3, random_state=0
@@ -265,131 +252,3 @@ def test_grid_search_n_jobs_2_equals_n_jobs_1(backend, memmap):
     assert parallel.best_params_ == serial.best_params_
     assert [p for p in parallel.cv_results_["params"]] == [p for p in serial.cv_results_["params"]]
     _assert_same_network(parallel.best_estimator_, serial.best_estimator_)
-
-
-# ---------------------------------------------------------------------------
-# Fresh interpreters
-# ---------------------------------------------------------------------------
-
-
-def _env(**extra):
-    """The environment of a child interpreter that imports skreg from this
-    checkout, with none of the parent's NUMBA_* settings, and that compiles
-    the kernels rather than load those compiled at install time (these tests
-    are about Numba's own cache)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
-    env["SKREG_PREBUILT_KERNELS"] = "0"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    env.update(extra)
-    return env
-
-
-def _run(code, env, cwd, **kwargs):
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        **kwargs,
-    )
-    assert proc.returncode == 0, proc.stderr[-5000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture
-def workdir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("skreg-concurrency")
-    yield path
-    # Give write permission back (the read-only package test removes it).
-    for dirpath, _, _ in os.walk(path):
-        os.chmod(dirpath, 0o755)
-    shutil.rmtree(path, ignore_errors=True)
-
-
-_SIGNATURE_SCRIPT = """
-    import json, pathlib, sys, warnings
-    import joblib
-    import numpy as np
-    import numba
-    import skreg
-    from skreg import _kernels as k
-
-    warnings.simplefilter("ignore")
-    tmp = pathlib.Path(sys.argv[1])
-
-    def signatures():
-        return {name: sorted(str(sig) for sig in obj.signatures)
-                for name, obj in sorted(vars(k).items()) if hasattr(obj, "signatures")}
-
-    def memmap(array, name):
-        joblib.dump(array, tmp / name)
-        mapped = joblib.load(tmp / name, mmap_mode="r")
-        assert isinstance(mapped, np.memmap) and not mapped.flags.writeable
-        return mapped
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 4))
-    targets = {
-        "binary": (X[:, 0] > 0).astype(np.int64),
-        "multiclass": rng.integers(0, 3, size=60),
-        "multilabel": rng.integers(0, 2, size=(60, 2)),
-        "regression": X @ [1.0, -2.0, 0.5, 0.0],
-    }
-    weights = rng.uniform(0.5, 2.0, size=60)
-
-    def fit_all(X, targets, weights):
-        for solver in ("sgd", "adam", "lbfgs"):
-            options = [{}]
-            if solver != "lbfgs":
-                options.append(dict(l1=1e-3, dropout=0.2, early_stopping=True))
-            for extra in options:
-                common = dict(hidden_layer_sizes=(5,), max_iter=3, solver=solver, random_state=0,
-                              **extra)
-                for kind, y in targets.items():
-                    Est = skreg.MLPRegressor if kind == "regression" else skreg.MLPClassifier
-                    est = Est(**common).fit(X, y, sample_weight=weights)
-                    est.predict(X)
-                    if Est is skreg.MLPClassifier:
-                        est.predict_proba(X)
-                    if solver != "lbfgs" and not extra:
-                        est.partial_fit(X, y, sample_weight=weights)
-
-    for dtype in (np.float64, np.float32):
-        fit_all(X.astype(dtype), targets, weights)
-    writable = signatures()
-    for dtype in (np.float64, np.float32):
-        for order in "CF":
-            X_mapped = memmap(
-                np.asarray(X, dtype=dtype, order=order), f"X-{dtype.__name__}-{order}"
-            )
-            mapped_targets = {kind: memmap(y, f"y-{kind}") for kind, y in targets.items()}
-            fit_all(X_mapped, mapped_targets, memmap(weights, "w"))
-    memmapped = signatures()
-    print(json.dumps({"writable": writable, "memmapped": memmapped,
-                      "jit_disabled": bool(numba.config.DISABLE_JIT)}))
-"""
-
-
-def test_memmapped_inputs_compile_no_extra_signatures(workdir, record_property):
-    """In a fresh interpreter with an empty cache (a kernel loaded from disk
-    does not register its callees' signatures, so everything compiles here),
-    fits, partial_fits and predictions on joblib's read-only memmaps (C and F
-    order, float64 and float32; X, y and sample_weight all mapped) must
-    reuse the signatures that writable arrays compiled."""
-    env = _env(NUMBA_CACHE_DIR=str(workdir / "numba-cache"), NUMBA_OPT="0")
-    result = _run(_SIGNATURE_SCRIPT.replace("sys.argv[1]", repr(str(workdir))), env, workdir)
-    writable, memmapped = result["writable"], result["memmapped"]
-    assert not result["jit_disabled"]
-    assert writable["run_epoch"] and writable["predict_output"], writable
-    counts = {name: len(sigs) for name, sigs in writable.items()}
-    record_property("signatures_writable", counts)
-    extra = {name: sorted(set(memmapped[name]) - set(writable[name])) for name in writable}
-    extra = {name: sigs for name, sigs in extra.items() if sigs}
-    record_property("extra_signatures_from_memmaps", {n: len(s) for n, s in extra.items()})
-    print("signatures after writable float64 + float32 fits:", counts)
-    print("extra signatures after memmapped fits:", {n: len(s) for n, s in extra.items()})
-    assert not extra, "memmapped inputs compiled extra signatures:\n" + "\n".join(
-        f"{name}:\n    " + "\n    ".join(sigs) for name, sigs in extra.items()
-    )

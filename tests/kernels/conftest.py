@@ -30,7 +30,8 @@ if TESTS not in sys.path:
 # and types, hence signatures, do not depend on the optimisation level.
 _SIGNATURE_SCRIPT = textwrap.dedent(
     """
-    import json, warnings
+    import json, pathlib, sys, tempfile, warnings
+    import joblib
     import numpy as np
     import numba
     import scipy.sparse
@@ -46,12 +47,16 @@ _SIGNATURE_SCRIPT = textwrap.dedent(
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))
     y_binary = (X[:, 0] > 0).astype(int)
-    y_multiclass = rng.integers(0, 3, size=40)
-    y_multilabel = rng.integers(0, 2, size=(40, 2))
-    y_reg = X @ [1.0, -2.0, 0.5]
-    y_reg2 = np.column_stack([y_reg, X[:, 1]])
+    targets = {
+        "binary": y_binary,
+        "multiclass": rng.integers(0, 3, size=40),
+        "multilabel": rng.integers(0, 2, size=(40, 2)),
+        "regression": X @ [1.0, -2.0, 0.5],
+        "multi-output": np.column_stack([X @ [1.0, -2.0, 0.5], X[:, 1]]),
+    }
+    weights = rng.uniform(0.5, 2.0, size=40)
 
-    def fit_all(X):
+    def fit_all(X, targets=targets, weights=weights):
         for solver in ("sgd", "adam", "lbfgs"):
             extra = [{}]
             if solver != "lbfgs":
@@ -60,12 +65,15 @@ _SIGNATURE_SCRIPT = textwrap.dedent(
             for kw in extra:
                 common = dict(hidden_layer_sizes=(5,), max_iter=3, solver=solver,
                               random_state=0, **kw)
-                for y in (y_binary, y_multiclass, y_multilabel):
-                    clf = skreg.MLPClassifier(**common).fit(X, y)
-                    clf.predict(X)
-                    clf.predict_proba(X)
-                for y in (y_reg, y_reg2):
-                    skreg.MLPRegressor(**common).fit(X, y).predict(X)
+                for kind, y in targets.items():
+                    regression = kind in ("regression", "multi-output")
+                    Est = skreg.MLPRegressor if regression else skreg.MLPClassifier
+                    est = Est(**common).fit(X, y, sample_weight=weights)
+                    est.predict(X)
+                    if not regression:
+                        est.predict_proba(X)
+                    if hasattr(est, "partial_fit"):
+                        est.partial_fit(X, y, sample_weight=weights)
 
     fit_all(X)
     fit_all(X.astype(np.float32))
@@ -73,9 +81,22 @@ _SIGNATURE_SCRIPT = textwrap.dedent(
     fit_all(scipy.sparse.csr_matrix(X))
     fit_all(np.asfortranarray(X))
     writable = signatures()
-    X_readonly = X.copy()
-    X_readonly.setflags(write=False)
-    fit_all(X_readonly)
+    # joblib's read-only memmaps (what loky workers receive) of X in both
+    # orders and both dtypes, of the targets and of the weights.
+    folder = pathlib.Path(tempfile.mkdtemp())
+
+    def memmap(array, name):
+        joblib.dump(array, folder / name)
+        mapped = joblib.load(folder / name, mmap_mode="r")
+        assert isinstance(mapped, np.memmap) and not mapped.flags.writeable
+        return mapped
+
+    mapped_targets = {kind: memmap(y, kind) for kind, y in targets.items()}
+    for dtype in (np.float64, np.float32):
+        for order in "CF":
+            name = f"X-{dtype.__name__}-{order}"
+            X_mapped = memmap(np.asarray(X, dtype=dtype, order=order), name)
+            fit_all(X_mapped, mapped_targets, memmap(weights, "w"))
     readonly = signatures()
     print(json.dumps({"writable": writable, "readonly": readonly,
                       "jit_disabled": bool(numba.config.DISABLE_JIT)}))

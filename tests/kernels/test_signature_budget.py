@@ -6,7 +6,9 @@ Numba cache: a kernel loaded from the on-disk cache does not compile (so does
 not register) the kernels it calls, so with a shared, warm cache the count
 would depend on what earlier runs left there. Compiling from scratch is the
 slow part, so the probe (``signature_probe`` in ``conftest.py``) starts with
-the first test of ``tests/kernels/`` and runs alongside them.
+the first test of ``tests/kernels/`` and runs alongside them. It is the
+suite's one cold-compile probe of signatures: it also fits on joblib's
+read-only memmaps, which must compile nothing new.
 """
 
 import json
@@ -34,7 +36,8 @@ def test_signature_budget_two_per_kernel(record_property, signature_probe):
     assert not over, "kernels with more than 2 compiled signatures:\n" + "\n".join(
         f"{name}: " + "\n    ".join(sigs) for name, sigs in over.items()
     )
-    # A read-only X (a joblib memmap) reuses the writable input's signatures.
+    # joblib's read-only memmaps (X in C and F order, float64 and float32;
+    # the targets and the weights too) reuse the writable inputs' signatures.
     assert readonly_counts == counts, {
         name: readonly[name] for name in readonly if readonly_counts[name] != counts.get(name)
     }
