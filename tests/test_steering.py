@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.class_weight import compute_sample_weight
 
-import skreg._mlp
+import skreg._base
 from skreg import MLPClassifier, MLPRegressor
 
 X_BIN, Y_BIN = make_classification(
@@ -75,13 +75,13 @@ def recorded_split(monkeypatch):
     """The ``(training_rows, validation_rows)`` of the last early-stopping
     split, under ``"rows"``."""
     recorded = {}
-    original = skreg._mlp.validation_split
+    original = skreg._base.validation_split
 
     def recording_split(*args):
         recorded["rows"] = original(*args)
         return recorded["rows"]
 
-    monkeypatch.setattr(skreg._mlp, "validation_split", recording_split)
+    monkeypatch.setattr(skreg._base, "validation_split", recording_split)
     return recorded
 
 
