@@ -35,8 +35,11 @@ def write_prebuilt_kernels(package_parent, timeout=1800):
     (setup.py), also run by the tests.
 
     The compile runs in a child interpreter with a fresh ``NUMBA_CACHE_DIR``
-    and none of the caller's other ``NUMBA_*`` settings; the Numba cache
-    files it writes and the settings it compiled with are then copied.
+    and none of the caller's other ``NUMBA_*`` settings but the target CPU
+    (``NUMBA_CPU_NAME``, ``NUMBA_CPU_FEATURES``: a build asked for
+    ``NUMBA_CPU_NAME=generic`` makes kernels that load wherever Numba runs
+    with that CPU name); the Numba cache files it writes and the settings it
+    compiled with are then copied.
     Raises if the compile fails (with the tail of its error output); returns
     None, compiling nothing, if this Numba's cache cannot serve prebuilt
     kernels.
@@ -45,7 +48,12 @@ def write_prebuilt_kernels(package_parent, timeout=1800):
     target = os.path.join(package_parent, "skreg", "_prebuilt_kernels")
     shutil.rmtree(target, ignore_errors=True)
     with tempfile.TemporaryDirectory() as cache:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
+        target_cpu = ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("NUMBA_") or key in target_cpu
+        }
         # The package first, then whatever makes the build environment's
         # packages importable (pip's build isolation adds them there).
         path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))
