@@ -10,6 +10,7 @@ Everything else about the build lives in pyproject.toml.
 
 import importlib.util
 import os
+import shutil
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
@@ -25,6 +26,10 @@ class BuildPyWithKernels(build_py):
         if self.editable_mode:
             return  # an editable install runs the checkout's sources
         if os.environ.get("SKREG_BUILD_KERNELS", "1") == "0":
+            # Not even those an earlier build left in build_lib.
+            shutil.rmtree(
+                os.path.join(self.build_lib, "skreg", "_prebuilt_kernels"), ignore_errors=True
+            )
             return
         source = os.path.join(self.build_lib, "skreg", "_build_kernels.py")
         try:

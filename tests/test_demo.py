@@ -61,3 +61,13 @@ def test_main_prints_the_table(capsys):
     for setting in demo.SETTINGS:
         assert f"\n{setting} " in out
     assert "narrower gap than none:" in out
+
+
+def test_compile_fills_numbas_cache_and_says_how_much(capsys):
+    """``python -m skreg --compile``: every kernel a fit or a prediction uses
+    is compiled or found cached, and the line says which."""
+    demo.main(["--compile"])
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("skreg's kernels: ") and "signatures compiled into Numba's cache" in line
+    compiled, cached = (int(word) for word in line.split() if word.isdigit())
+    assert compiled + cached > 0
