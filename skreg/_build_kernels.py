@@ -72,7 +72,7 @@ def write_prebuilt_kernels(package_parent, timeout=1800):
         if not os.path.exists(settings):
             return None
         os.makedirs(target)
-        files = glob.glob(os.path.join(cache, "*", "_kernels.*.nb[ic]"))
+        files = glob.glob(os.path.join(cache, "*", "*.nb[ic]"))
         for cache_file in files + [settings]:
             shutil.copy2(cache_file, target)
     return target

@@ -192,16 +192,34 @@ def prebuilt_enabled():
     )
 
 
-def load_prebuilt_first(dispatcher):
+def fold_into_source_stamp(dispatcher, extra):
+    """Make the cache entries of ``dispatcher`` (an ``njit(cache=True)``
+    kernel) valid only for ``extra`` too, on top of its source file's stamp:
+    the kernels fold in a hash of all their modules. Inside the guard of
+    Numba's internals: without them the kernel keeps Numba's own stamp."""
+    if extra is None:
+        return
+    try:
+        cache_file = dispatcher._cache._cache_file
+        cache_file._source_stamp = (cache_file._source_stamp, extra)
+    except Exception:  # noqa: BLE001 - Numba's own stamp still applies
+        pass
+
+
+def load_prebuilt_first(dispatcher, extra_stamp=None):
     """Make ``dispatcher`` (an ``njit(cache=True)`` kernel) load its
     install-time compilation, if there is one, before its usual cache; leave
     it as it is if that cannot be set up (say, a package imported from a zip
-    file, whose sources Numba cannot stamp)."""
+    file, whose sources Numba cannot stamp). ``extra_stamp`` is folded into
+    the prebuilt entries' stamp as into the usual cache's
+    (:func:`fold_into_source_stamp`)."""
     try:
         if not os.path.isfile(inspect.getfile(dispatcher.py_func)):
             return dispatcher
-        cache = _PrebuiltFirstCache(_PrebuiltCache(dispatcher.py_func), dispatcher._cache)
-        dispatcher._cache = cache
+        prebuilt = _PrebuiltCache(dispatcher.py_func)
+        if extra_stamp is not None:
+            prebuilt._cache_file._source_stamp = (prebuilt._cache_file._source_stamp, extra_stamp)
+        dispatcher._cache = _PrebuiltFirstCache(prebuilt, dispatcher._cache)
     except Exception:  # noqa: BLE001 - without prebuilt kernels skreg only compiles
         pass
     return dispatcher

@@ -66,7 +66,7 @@ def site_with_prebuilt_kernels(tmp_path_factory):
         ignore=shutil.ignore_patterns("__pycache__", "_prebuilt_kernels"),
     )
     target = _build_kernels.write_prebuilt_kernels(site)
-    assert any(pathlib.Path(target).glob("_kernels.run_epoch-*.nbi"))
+    assert any(pathlib.Path(target).glob("training.run_epoch-*.nbi"))
     return site
 
 
@@ -99,19 +99,73 @@ def test_prebuilt_kernels_load_without_compiling_and_match_a_compile(
         assert loaded["stats"][name] == [2, 0], loaded["stats"]
     assert not any((tmp_path / "cache-loaded").rglob("*.nbc"))  # nothing compiled to save
 
-    # The same package with its kernel source changed (by a comment only):
-    # the prebuilt files no longer apply, so it compiles, the same code.
+    # The same package with one kernel module changed (by a comment only),
+    # not the module of run_epoch, loss_and_gradient and predict_output
+    # (training.py), which call into it: the prebuilt files no longer apply
+    # to any kernel, so they compile, the same code.
     edited = tmp_path / "edited"
     shutil.copytree(site_with_prebuilt_kernels, edited)
-    with open(edited / "skreg" / "_kernels.py", "a") as f:
+    callee = edited / "skreg" / "_kernels" / "regularizers.py"
+    with open(callee, "a") as f:
         f.write("\n# edited after the build\n")
-    compiled = _fresh_interpreter(edited, tmp_path / "cache-compiled")
+    own_cache = tmp_path / "cache-compiled"
+    compiled = _fresh_interpreter(edited, own_cache)
     assert compiled["prebuilt_directory"] == str(edited / "skreg" / "_prebuilt_kernels")
     for name in ("run_epoch", "loss_and_gradient", "predict_output"):
         assert compiled["stats"][name] == [0, 2], compiled["stats"]
-    assert any((tmp_path / "cache-compiled").rglob("*run_epoch*.nbc"))
+    assert any(own_cache.rglob("*run_epoch*.nbc"))
     for dtype in ("float64", "float32"):
         assert loaded[dtype] == compiled[dtype]  # bit for bit, as JSON floats
+
+
+_PREDICT_SCRIPT = """
+import json, numpy as np
+from skreg import _kernels as k
+from skreg._layout import kernel_input
+from skreg._settings import prediction_settings
+X = np.ones((3, 2))
+params = np.linspace(-1.0, 1.0, 2 * 2 + 2 * 1 + 2 + 1)
+settings = prediction_settings("tanh", 0, 1)
+k.predict_output(*kernel_input(X), params, np.array([2, 2, 1]), settings, 8)
+stats = k.predict_output.stats
+print(json.dumps([len(stats.cache_hits), len(stats.cache_misses)]))
+"""
+
+
+@needs_supported_numba
+def test_an_edited_callee_module_recompiles_its_callers_from_numbas_cache(tmp_path):
+    """Numba stamps a cached kernel with its own file only. Each kernel's
+    stamp also holds a hash of every module of skreg._kernels, so after an
+    edit of network.py (where forward lives) predict_output (training.py)
+    compiles again instead of loading itself with the old forward in it."""
+    site = tmp_path / "site"
+    shutil.copytree(
+        pathlib.Path(skreg.__file__).parent,
+        site / "skreg",
+        ignore=shutil.ignore_patterns("__pycache__", "_prebuilt_kernels"),
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
+    env.update(
+        PYTHONPATH=str(site), NUMBA_CACHE_DIR=str(tmp_path / "cache"), SKREG_PREBUILT_KERNELS="0"
+    )
+
+    def predict_output_hits_misses():
+        proc = subprocess.run(
+            [sys.executable, "-c", _PREDICT_SCRIPT],
+            env=env,
+            cwd=site,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    assert predict_output_hits_misses() == [0, 1]  # compiled into the empty cache
+    assert predict_output_hits_misses() == [1, 0]  # loaded from it
+    with open(site / "skreg" / "_kernels" / "network.py", "a") as f:
+        f.write("# edited\n")
+    assert predict_output_hits_misses() == [0, 1]  # compiled again
 
 
 @needs_supported_numba
