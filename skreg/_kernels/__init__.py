@@ -2,8 +2,7 @@
 dropout, optimizer steps (with the L1 and group-lasso steps), one training
 epoch and prediction.
 
-Everything numeric that runs per minibatch lives here, so that Numba's on-disk
-cache sees every function a cached kernel calls in one module.
+Everything numeric that runs per minibatch lives in this package.
 
 Conventions shared by all kernels
 ---------------------------------
