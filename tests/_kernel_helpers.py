@@ -173,14 +173,11 @@ def training_forward(X, params, layer_units, settings, seed, activations):
     return output, keep_mask
 
 
-def kernel_loss_and_grad(
-    X, Y, w, params, layer_units, settings, seed, want_grad=True, objective=False
-):
-    """Loss composed from forward + data_loss_and_output_delta + penalty (the
-    settings' L2 and L1), and backward's gradient. The dropout generator is
-    reset to ``seed`` first, so every call draws the same mask.
-    ``objective=True`` returns instead the function the gradient belongs to
-    (see ``ref.objective_scale``)."""
+def kernel_loss_and_grad(X, Y, w, params, layer_units, settings, seed, want_grad=True):
+    """The objective composed from forward + data_loss_and_output_delta +
+    penalty (the settings' L2 and L1), and backward's gradient. The dropout
+    generator is reset to ``seed`` first, so every call draws the same
+    mask."""
     n_rows = X.shape[0]
     size = n_rows * n_units(layer_units)
     activations = np.full(size, np.nan)
@@ -192,8 +189,6 @@ def kernel_loss_and_grad(
     )
     penalty = k.penalty(params, layer_units, settings)
     w_sum = float(w.sum())
-    if objective:
-        data *= ref.objective_scale(LOSS_NAMES[settings.loss], Y.shape[1])
     loss = (data + penalty) / w_sum
     grads = None
     if want_grad:
@@ -205,12 +200,10 @@ def kernel_loss_and_grad(
 
 
 def objective_differences(X, Y, w, params, layer_units, settings, seed):
-    """Central differences, at ``params``, of the function backward's
-    gradient belongs to (:func:`kernel_loss_and_grad` with ``objective=True``)."""
+    """Central differences, at ``params``, of the objective of
+    :func:`kernel_loss_and_grad`."""
     return central_differences(
-        lambda p: kernel_loss_and_grad(
-            X, Y, w, p, layer_units, settings, seed, want_grad=False, objective=True
-        )[0],
+        lambda p: kernel_loss_and_grad(X, Y, w, p, layer_units, settings, seed, want_grad=False)[0],
         params,
     )
 
@@ -218,7 +211,8 @@ def objective_differences(X, Y, w, params, layer_units, settings, seed):
 def full_batch_loss_and_gradient(X, Y, w, params, grads, layer_units, settings):
     """loss_and_gradient on dense or CSR ``X`` in chunks of
     ``settings.batch_size`` rows, with the work arrays the L-BFGS driver
-    gives it; the gradient goes into ``grads``."""
+    gives it: ``(objective, reported_loss)``; the gradient goes into
+    ``grads``."""
     layout = NetworkLayout(layer_units)
     work = np.full(layout.input_workspace_size(X, settings.batch_size), np.nan, dtype=params.dtype)
     return k.loss_and_gradient(
@@ -332,7 +326,7 @@ def epoch_problem(seed, loss, n_outputs, n_rows=7):
     return layer_units, X, Y, w, order, params, state
 
 
-def reference_epoch(X, Y, w, order, params, state, adam_t, layer_units, settings):
+def reference_epoch(X, Y, w, order, params, state, steps, layer_units, settings):
     """Minibatches of ``settings.batch_size`` rows in ``order``: reference loss
     and gradient, then the scikit-learn optimizer formula, and the
     group-lasso step if ``settings.group_l1 > 0``. L1 must be 0 (it only
@@ -357,14 +351,14 @@ def reference_epoch(X, Y, w, order, params, state, adam_t, layer_units, settings
             + ref.group_penalty(params, layer_units, group_l1) / w_sum
         ) * len(rows)
         g = ref.gradient(X[rows], Y[rows], w[rows], params, layer_units, activation, loss, l2)
+        steps += 1
         if adam:
-            adam_t += 1
             params, ms, vs = ref.adam_group_update(
                 params,
                 g,
                 ms,
                 vs,
-                adam_t,
+                steps,
                 layer_units,
                 rate,
                 settings.beta_1,
@@ -377,6 +371,7 @@ def reference_epoch(X, Y, w, order, params, state, adam_t, layer_units, settings
                 params,
                 g,
                 velocity,
+                steps,
                 layer_units,
                 rate,
                 momentum,
@@ -384,19 +379,19 @@ def reference_epoch(X, Y, w, order, params, state, adam_t, layer_units, settings
                 group_l1 / w_sum,
             )
     if adam:
-        return params, np.stack([ms, vs]), adam_t, loss_sum
-    return params, np.stack([velocity, state[1]]), adam_t, loss_sum
+        return params, np.stack([ms, vs]), steps, loss_sum
+    return params, np.stack([velocity, state[1]]), steps, loss_sum
 
 
 def kernel_epoch(
-    X, Y, w, order, params, state, adam_t, layer_units, settings, seed=0, rng_state=None
+    X, Y, w, order, params, state, steps, layer_units, settings, seed=0, rng_state=None
 ):
     """One run_epoch on dense or CSR ``X``, with the workspace the driver
     gives it; ``rng_state``, if given, is the generator (advanced in place),
     else one seeded with ``seed``."""
     check_dropout(settings, layer_units)
     params, state = params.copy(), state.copy()
-    optimizer_steps = np.array([adam_t], dtype=np.int64)
+    optimizer_steps = np.array([steps], dtype=np.int64)
     layout = NetworkLayout(layer_units)
     work = np.full(
         layout.input_workspace_size(X, settings.batch_size, settings.input_dropout),
@@ -421,12 +416,12 @@ def kernel_epoch(
     return params, state, int(optimizer_steps[0]), loss_sum
 
 
-def assert_epoch_matches_reference(X, Y, w, order, params, state, adam_t, layer_units, settings):
+def assert_epoch_matches_reference(X, Y, w, order, params, state, steps, layer_units, settings):
     """One run_epoch and the reference epoch from the same start agree: the
     parameters, the optimizer state and the reported loss sum. Returns both
-    ``(params, state, adam_t, loss_sum)``."""
-    got = kernel_epoch(X, Y, w, order, params, state, adam_t, layer_units, settings)
-    expected = reference_epoch(X, Y, w, order, params, state, adam_t, layer_units, settings)
+    ``(params, state, steps, loss_sum)``."""
+    got = kernel_epoch(X, Y, w, order, params, state, steps, layer_units, settings)
+    expected = reference_epoch(X, Y, w, order, params, state, steps, layer_units, settings)
     assert_allclose(got[0], expected[0], rtol=1e-11, atol=1e-13, err_msg="params")
     assert_allclose(got[1], expected[1], rtol=1e-11, atol=1e-13, err_msg="optimizer state")
     # Documented return: sum over minibatches of batch loss x batch rows.

@@ -145,14 +145,14 @@ def forward(X, params, layer_units, activation, loss, masks=None):
 
 
 def weighted_data_loss(output, Y, sample_weight, loss, proba_eps):
-    """Weighted mean data loss: ``sum_i w_i * loss_i / sum_i w_i``."""
+    """Weighted mean data term of the objective the gradients belong to:
+    ``sum_i w_i * loss_i / sum_i w_i``, each ``loss_i`` summed over outputs
+    (half the squared error, the log loss, half the Poisson deviance)."""
     output = np.asarray(output, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     w = np.asarray(sample_weight, dtype=np.float64)
     if loss == "squared_error":
-        # Half the squared error, averaged over outputs.
-        per_output = np.average((Y - output) ** 2, weights=w, axis=0)
-        return 0.5 * per_output.mean()
+        return 0.5 * np.average(((Y - output) ** 2).sum(axis=1), weights=w)
     if loss == "poisson":
         # Half the deviance: y log(y / p) - y + p, with 0 log 0 = 0.
         ratio_term = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1.0) / output), 0.0)
@@ -165,6 +165,13 @@ def weighted_data_loss(output, Y, sample_weight, loss, proba_eps):
     else:
         raise ValueError(loss)
     return np.average(per_row, weights=w)
+
+
+def reported_data_loss(output, Y, sample_weight, loss, proba_eps):
+    """The data loss skreg reports: :func:`weighted_data_loss`, with the
+    squared error averaged over outputs (scikit-learn's convention)."""
+    data = weighted_data_loss(output, Y, sample_weight, loss, proba_eps)
+    return data / np.shape(Y)[1] if loss == "squared_error" else data
 
 
 def penalty(params, layer_units, l2, l1):
@@ -185,35 +192,36 @@ def total_loss(
     l1=0.0,
     proba_eps=EPS64,
     masks=None,
+    reported=True,
 ):
-    """Data loss plus penalties, both over the total sample weight."""
+    """Data loss plus penalties, both over the total sample weight: the loss
+    skreg reports (:func:`reported_data_loss`), or with ``reported=False``
+    the objective the gradients belong to (:func:`total_objective`)."""
     _, outputs = forward(X, params, layer_units, activation, loss, masks)
+    data_loss = reported_data_loss if reported else weighted_data_loss
     w_sum = float(np.sum(np.asarray(sample_weight, dtype=np.float64)))
     return (
-        weighted_data_loss(outputs[-1], Y, sample_weight, loss, proba_eps)
+        data_loss(outputs[-1], Y, sample_weight, loss, proba_eps)
         + penalty(params, layer_units, l2, l1) / w_sum
     )
-
-
-def objective_scale(loss, n_outputs):
-    """Factor from the reported data loss to the one the gradient belongs to.
-
-    Like scikit-learn, skreg reports the squared error averaged over outputs
-    but back-propagates ``p - y`` for every output, the gradient of the sum.
-    """
-    return n_outputs if loss == "squared_error" else 1
 
 
 def total_objective(
     X, Y, sample_weight, params, layer_units, activation, loss, l2=0.0, l1=0.0, masks=None
 ):
-    """The function whose gradient the kernels compute: :func:`total_loss`
-    with the data term scaled by :func:`objective_scale`."""
-    data = total_loss(X, Y, sample_weight, params, layer_units, activation, loss, masks=masks)
-    scale = objective_scale(loss, np.shape(Y)[1])
-    return (
-        total_loss(X, Y, sample_weight, params, layer_units, activation, loss, l2, l1, masks=masks)
-        + (scale - 1) * data
+    """The function whose gradient the kernels compute and L-BFGS minimises."""
+    return total_loss(
+        X,
+        Y,
+        sample_weight,
+        params,
+        layer_units,
+        activation,
+        loss,
+        l2,
+        l1,
+        masks=masks,
+        reported=False,
     )
 
 
@@ -423,11 +431,9 @@ def optimizer_step(
         )
     else:
         new, first = sgd_update(params, grads, first, learning_rate, momentum, nesterov)
-    if solver == "adam":
-        rate = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-        metrics = (np.sqrt(second) + epsilon) / rate
-    else:
-        metrics = np.full(params.shape[0], (1.0 - momentum) / learning_rate)
+    metrics = group_metric(
+        second, t, solver, nesterov, learning_rate, momentum, beta_1, beta_2, epsilon
+    )
     if group_l1 > 0:
         for rows in first_layer_rows(layer_units):
             new[rows] = group_proximal_step(new[rows], metrics[rows], group_l1 / weight_sum)
@@ -438,20 +444,41 @@ def optimizer_step(
     return new, np.stack([first, second])
 
 
+def moment_warmup(t, solver, nesterov, momentum, beta_1):
+    """The weight of the optimizer's running sum of gradients at its
+    ``t``-th step relative to its steady state: the sum of its coefficients
+    on a constant gradient divided by their limit."""
+    if solver == "adam":
+        return 1.0 - beta_1**t
+    return 1.0 - momentum ** (t + 1 if nesterov else t)
+
+
+def group_metric(second, t, solver, nesterov, learning_rate, momentum, beta_1, beta_2, epsilon):
+    """The metric of the group step after the ``t``-th step: the one in
+    which the step is the optimizer's running mean of the gradient, Adam's
+    bias-corrected ``(sqrt(v_hat) + eps / sqrt(1 - beta_2**t)) /
+    learning_rate`` or momentum SGD's ``(1 - momentum) / (learning_rate *
+    warmup)``."""
+    if solver == "adam":
+        return (
+            np.sqrt(second / (1 - beta_2**t)) + epsilon / np.sqrt(1 - beta_2**t)
+        ) / learning_rate
+    warmup = moment_warmup(t, solver, nesterov, momentum, beta_1)
+    return np.full(second.shape[0], (1.0 - momentum) / (learning_rate * warmup))
+
+
 def sgd_group_update(
-    params, grads, velocity, layer_units, learning_rate, momentum, nesterov, penalty
+    params, grads, velocity, t, layer_units, learning_rate, momentum, nesterov, penalty
 ):
-    """SGD step, then the group step with the effective step's metric
-    ``(1 - momentum) / learning_rate``; a row the step sets to zero from
-    nonzero loses its velocity. Returns new ``(params, velocity)``."""
+    """SGD's ``t``-th step, then the group step in its metric
+    (:func:`group_metric`); a row the step sets to zero from nonzero loses
+    its velocity. Returns new ``(params, velocity)``."""
     new_params, new_velocity = sgd_update(
         params, grads, velocity, learning_rate, momentum, nesterov
     )
-    metric = (1.0 - momentum) / learning_rate
+    metric = group_metric(velocity, t, "sgd", nesterov, learning_rate, momentum, 0.0, 0.0, 0.0)
     for rows in first_layer_rows(layer_units):
-        new_params[rows] = group_proximal_step(
-            new_params[rows], np.full(rows.stop - rows.start, metric), penalty
-        )
+        new_params[rows] = group_proximal_step(new_params[rows], metric[rows], penalty)
         if np.all(new_params[rows] == 0) and np.any(np.asarray(params)[rows] != 0):
             new_velocity[rows] = 0.0
     return new_params, new_velocity
@@ -460,15 +487,14 @@ def sgd_group_update(
 def adam_group_update(
     params, grads, ms, vs, t, layer_units, learning_rate_init, beta_1, beta_2, epsilon, penalty
 ):
-    """Adam step, then the group step in Adam's metric ``(sqrt(v) + eps) /
-    rate`` with the bias-corrected rate. Returns new ``(params, ms, vs)``."""
+    """Adam step, then the group step in its bias-corrected metric
+    (:func:`group_metric`). Returns new ``(params, ms, vs)``."""
     new_params, ms, vs = adam_update(
         params, grads, ms, vs, t, learning_rate_init, beta_1, beta_2, epsilon
     )
-    rate = learning_rate_init * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    metric = group_metric(vs, t, "adam", False, learning_rate_init, 0.0, beta_1, beta_2, epsilon)
     for rows in first_layer_rows(layer_units):
-        metric = (np.sqrt(vs[rows]) + epsilon) / rate
-        new_params[rows] = group_proximal_step(new_params[rows], metric, penalty)
+        new_params[rows] = group_proximal_step(new_params[rows], metric[rows], penalty)
     return new_params, ms, vs
 
 

@@ -74,6 +74,7 @@ STEP_L2 = 7
 STEP_WEIGHT_SUM = 8
 STEP_L1_PENALTY = 9
 STEP_GROUP_L1_PENALTY = 10
+STEP_MOMENT_WARMUP = 11
 
 # Newton iterations of the group-lasso step in Adam's metric (see
 # shrink_group); from below, a few reach 1e-12 relative.

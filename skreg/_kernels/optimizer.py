@@ -36,7 +36,9 @@ from .regularizers import (
 
 
 @kernel
-def step_constants(params, settings, learning_rate, weight_sum, l2, l1_penalty, group_penalty):
+def step_constants(
+    params, settings, learning_rate, moment_warmup, weight_sum, l2, l1_penalty, group_penalty
+):
     """The constants of a step, a tuple indexed by the ``STEP_*`` constants.
 
     Every value is cast to the dtype of ``params``: a float32 network then
@@ -60,6 +62,7 @@ def step_constants(params, settings, learning_rate, weight_sum, l2, l1_penalty, 
         to_dtype(weight_sum),
         to_dtype(l1_penalty),
         to_dtype(group_penalty),
+        to_dtype(moment_warmup),
     )
 
 
@@ -158,18 +161,33 @@ def step_part(params, raw_grads, first_state, second_state, constants, optimizer
 
 
 @kernel
-def step_rate(settings, optimizer_steps):
-    """The learning rate of this step: the epoch's, bias-corrected for Adam,
-    whose step count ``optimizer_steps[0]`` it advances (**in place**)."""
+def step_rate(settings, t):
+    """The learning rate of the ``t``-th step (1-based): the epoch's,
+    bias-corrected for Adam."""
     if settings.optimizer == OPTIMIZER_ADAM:
-        optimizer_steps[0] += 1
-        t = optimizer_steps[0]
         return (
             settings.learning_rate
             * math.sqrt(1.0 - settings.beta_2**t)
             / (1.0 - settings.beta_1**t)
         )
     return settings.learning_rate
+
+
+@kernel
+def moment_warmup(settings, t):
+    """How much of its steady-state weight the step's running sum of
+    gradients has at the ``t``-th step (1-based): ``1 - beta_1**t`` for
+    Adam's first moment, ``1 - momentum**t`` for a momentum SGD step, and
+    ``1 - momentum**(t + 1)`` for a Nesterov step, which adds the current
+    gradient once more. Under a steady gradient ``g`` the step is then
+    ``warmup * g`` times its steady size; :func:`step_metric` divides it
+    out, so that the group lasso weighs the penalty against the gradient
+    itself and not against a sum still warming up."""
+    if settings.optimizer == OPTIMIZER_ADAM:
+        return 1.0 - settings.beta_1**t
+    if settings.nesterov:
+        return 1.0 - settings.momentum ** (t + 1)
+    return 1.0 - settings.momentum**t
 
 
 @kernel
@@ -196,8 +214,8 @@ def optimizer_step(
     weight_sum : float
         The minibatch's total sample weight.
     optimizer_steps : ndarray of shape (1,), int64
-        Steps taken so far, for Adam's bias correction; **incremented in
-        place** by an Adam step.
+        Steps taken so far, for Adam's bias correction and the group lasso's
+        warm-up (:func:`moment_warmup`); **incremented in place**.
     settings : Settings
         The L1 and group-lasso penalties of the step are ``settings.l1 /
         weight_sum`` and ``settings.group_l1 / weight_sum``.
@@ -210,17 +228,20 @@ def optimizer_step(
     (:func:`apply_constraints`).
     """
     optimizer = settings.optimizer
-    learning_rate = step_rate(settings, optimizer_steps)
+    optimizer_steps[0] += 1
+    t = optimizer_steps[0]
+    learning_rate = step_rate(settings, t)
     weights = step_constants(
         params,
         settings,
         learning_rate,
+        moment_warmup(settings, t),
         weight_sum,
         settings.l2,
         settings.l1 / weight_sum,
         settings.group_l1 / weight_sum,
     )
-    intercepts = step_constants(params, settings, learning_rate, weight_sum, 0.0, 0.0, 0.0)
+    intercepts = step_constants(params, settings, learning_rate, 1.0, weight_sum, 0.0, 0.0, 0.0)
     nesterov = settings.nesterov
     first, second = optimizer_state[0], optimizer_state[1]
     n = n_coefficients(layer_units)

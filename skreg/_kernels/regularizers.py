@@ -13,6 +13,7 @@ from .base import (
     STEP_EPSILON,
     STEP_GROUP_L1_PENALTY,
     STEP_LEARNING_RATE,
+    STEP_MOMENT_WARMUP,
     STEP_MOMENTUM,
     kernel,
     sum_kernel,
@@ -138,11 +139,16 @@ def is_zero(row):
 
 @kernel
 def step_metric(second_state, k, constants, optimizer):
-    """The curvature the step of parameter ``k`` assumed, as a float64:
-    Adam's ``(sqrt(v_k) + eps) / rate``, and for momentum SGD
-    ``(1 - momentum) / rate``, the inverse of its effective step on a steady
-    gradient, ``rate / (1 - momentum)``."""
-    rate = np.float64(constants[STEP_LEARNING_RATE])
+    """The metric ``D`` of the step of parameter ``k``, as a float64: the
+    step is ``D**-1`` times the optimizer's estimate of the gradient, its
+    running mean (the running sum divided by its warm-up,
+    :func:`moment_warmup`). Adam's ``(sqrt(v_k) + eps) / (rate * warmup)``
+    is the bias-corrected ``(sqrt(v_hat_k) + eps_hat) / learning_rate_init``,
+    with ``eps_hat = eps / sqrt(1 - beta_2**t)`` where scikit-learn's Adam
+    adds ``eps``; momentum SGD's ``(1 - momentum) / (rate * warmup)`` tends
+    to ``(1 - momentum) / rate``, the inverse of its steady step
+    ``rate / (1 - momentum)``."""
+    rate = np.float64(constants[STEP_LEARNING_RATE]) * np.float64(constants[STEP_MOMENT_WARMUP])
     if optimizer == OPTIMIZER_ADAM:
         return (math.sqrt(np.float64(second_state[k])) + np.float64(constants[STEP_EPSILON])) / rate
     return (1.0 - np.float64(constants[STEP_MOMENTUM])) / rate
@@ -159,15 +165,18 @@ def shrink_group(row, first_state, second_state, constants, optimizer, was_zero)
     ``u_i = row_i * D_i t / (D_i t + 1)`` where ``t = ||u|| / penalty`` is the
     root of ``H(t) = ||D * row / (D t + 1)|| = penalty``. For SGD, ``D`` is one
     number and this is block soft-thresholding with threshold
-    ``rate * penalty / (1 - momentum)``. For Adam, H is convex and decreasing,
-    so Newton's method started below the root (from the bound with the
-    largest ``D_i``) rises to it monotonically.
+    ``rate * warmup * penalty / (1 - momentum)``, in proportion to the step the
+    data gradient took. For Adam, H is convex and decreasing, so Newton's
+    method started below the root (from the bound with the largest ``D_i``)
+    rises to it monotonically.
 
-    At a zero row, ``D * row`` is the step's own gradient term (Adam's first
-    moment; SGD's velocity, which near a steady gradient ``g`` tends to
-    ``rate * g / (1 - momentum)``): the row stays at zero while that is
-    smaller than the penalty. So an SGD row keeps its velocity while it stays
-    at zero, and loses it only on the step that sets it to zero.
+    At a zero row, ``D * row`` is the optimizer's estimate of the row's
+    gradient (Adam's bias-corrected first moment; SGD's velocity divided by
+    its weight ``rate * warmup / (1 - momentum)``), from the first step on:
+    the row stays at zero while that is smaller than the penalty. So an SGD
+    row keeps its velocity while it stays at zero, and loses it only on the
+    step that sets it to zero. (The warm-up counts the fit's steps, not the
+    row's: a velocity reset there warms up again under a stricter threshold.)
 
     Parameters
     ----------

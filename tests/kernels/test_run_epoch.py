@@ -55,7 +55,7 @@ def test_run_epoch_one_minibatch_equals_gradient_plus_one_step(
     got, expected = assert_epoch_matches_reference(
         X, Y, w, order, params, state, 3, layer_units, settings
     )
-    assert got[2] == expected[2] == (4 if solver == "adam" else 3)
+    assert got[2] == expected[2] == 4  # the step count: 3 before, 1 here
 
 
 @pytest.mark.parametrize("solver, nesterov", SOLVERS)
@@ -67,7 +67,7 @@ def test_run_epoch_several_minibatches(loss, n_outputs, solver, nesterov):
     got, expected = assert_epoch_matches_reference(
         X, Y, w, order, params, state, 0, layer_units, settings
     )
-    assert got[2] == expected[2] == (3 if solver == "adam" else 0)
+    assert got[2] == expected[2] == 3  # the step count: one per minibatch
 
 
 @pytest.mark.parametrize("loss, n_outputs", EPOCH_LOSS_CASES)
@@ -127,9 +127,9 @@ def test_run_epoch_compact_targets_equal_full_ones(solver, nesterov):
     gradients = []
     for targets, weights in ((Y, np.ones(8)), (classes, np.empty(0))):
         grads = np.empty_like(params)
-        loss = full_batch_loss_and_gradient(
+        losses = full_batch_loss_and_gradient(
             X, targets, weights, params, grads, layer_units, settings
         )
-        gradients.append((loss, grads))
+        gradients.append((losses, grads))
     assert gradients[0][0] == gradients[1][0]
     assert_array_equal(gradients[0][1], gradients[1][1])
