@@ -140,8 +140,12 @@ class ValidationData:
         if not np.all(np.isfinite(output)):
             return np.nan, np.nan
         unused_delta = np.empty_like(output)
-        loss_sum = k.data_loss_and_output_delta(
-            output, self.Y, self.sample_weight, settings.loss, settings.proba_eps, unused_delta
+        loss_sum = k.reported_data_loss(
+            k.data_loss_and_output_delta(
+                output, self.Y, self.sample_weight, settings.loss, settings.proba_eps, unused_delta
+            ),
+            settings.loss,
+            layout.layer_units[-1],
         )
         loss = float(loss_sum / np.sum(self.sample_weight, dtype=np.float64))
         return self.score(output, loss), loss
@@ -460,6 +464,10 @@ def fit_lbfgs(settings, training, layout, params):
     """Minimise the full-batch loss of ``training`` (a :class:`TrainingData`
     whose rows are all of ``X``) with scipy's L-BFGS-B.
 
+    scipy minimises the objective whose gradient the kernels compute; the
+    returned ``loss`` is the reported one at the solution (they differ for
+    multi-output squared error, see :func:`skreg._kernels.reported_data_loss`).
+
     Returns ``(params, n_iter, loss)``; ``params`` keeps the dtype of ``X``
     while scipy iterates in float64.
     """
@@ -473,9 +481,11 @@ def fit_lbfgs(settings, training, layout, params):
     kernel_settings = settings.kernel._replace(batch_size=chunk_size)
     work = np.empty(layout.input_workspace_size(X, chunk_size), dtype=params.dtype)
 
-    def loss_and_gradient(x):
+    reported_at = {}
+
+    def objective_and_gradient(x):
         params[:] = x
-        loss = k.loss_and_gradient(
+        objective, reported = k.loss_and_gradient(
             X=X_dense,
             X_csr=X_csr,
             Y=Y_kernel,
@@ -487,10 +497,14 @@ def fit_lbfgs(settings, training, layout, params):
             layer_units=layout.layer_units,
             settings=kernel_settings,
         )
-        return loss, grads.astype(np.float64)
+        # The last point only: scipy's solution is its last evaluation
+        # unless the line search ended the run on a worse trial point.
+        reported_at.clear()
+        reported_at[x.tobytes()] = reported
+        return objective, grads.astype(np.float64)
 
     result = scipy.optimize.minimize(
-        loss_and_gradient,
+        objective_and_gradient,
         params.astype(np.float64),
         method="L-BFGS-B",
         jac=True,
@@ -507,5 +521,7 @@ def fit_lbfgs(settings, training, layout, params):
         if n_iter == settings.max_iter:
             message += f"\nIncrease the number of iterations (max_iter={settings.max_iter})."
         warnings.warn(message, ConvergenceWarning)
+    if result.x.tobytes() not in reported_at:
+        objective_and_gradient(result.x)
     params[:] = result.x
-    return params, n_iter, float(result.fun)
+    return params, n_iter, float(reported_at[result.x.tobytes()])

@@ -17,10 +17,12 @@ summation order may differ.
 """
 
 import warnings
+from unittest import mock
 
 import numpy as np
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import neural_network as sk_nn
+from sklearn.neural_network import _base as sk_nn_base
 from sklearn.datasets import (
     load_digits,
     make_classification,
@@ -172,12 +174,39 @@ def make_tasks():
     return tasks
 
 
+def _summed_squared_loss(y_true, y_pred, sample_weight=None):
+    """Half the squared error summed over outputs: the function whose
+    gradient scikit-learn's back-propagation computes."""
+    return 0.5 * np.average(((y_true - y_pred) ** 2).sum(axis=1), weights=sample_weight)
+
+
+class SklearnRegressorOneLbfgsObjective(sk_nn.MLPRegressor):
+    """scikit-learn's regressor, except that its L-BFGS minimises the function
+    whose gradient it follows, as skreg's does: the squared error summed over
+    outputs, not averaged (scikit-learn's open issue #8349). ``loss_`` is then
+    reported as scikit-learn reports it, averaged over outputs. With one
+    output, and with sgd or adam, it is scikit-learn's regressor unchanged."""
+
+    def _fit_lbfgs(self, X, y, sample_weight, *args, **kwargs):
+        if self.loss != "squared_error":
+            return super()._fit_lbfgs(X, y, sample_weight, *args, **kwargs)
+        with mock.patch.dict(sk_nn_base.LOSS_FUNCTIONS, {"squared_error": _summed_squared_loss}):
+            super()._fit_lbfgs(X, y, sample_weight, *args, **kwargs)
+        squares = sum(np.dot(c.ravel(), c.ravel()) for c in self.coefs_)
+        weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        self.loss_ = (
+            sk_nn_base.squared_loss(y, self._forward_pass_fast(X, check_input=False), sample_weight)
+            + 0.5 * self.alpha * squares / weight_sum
+        )
+
+
 def estimators(kind):
     """(skreg estimator, scikit-learn estimator) for a task kind: "classifier",
-    anything else means a regressor."""
+    anything else means a regressor (scikit-learn's with one L-BFGS
+    objective, :class:`SklearnRegressorOneLbfgsObjective`)."""
     if kind == "classifier":
         return skreg.MLPClassifier, sk_nn.MLPClassifier
-    return skreg.MLPRegressor, sk_nn.MLPRegressor
+    return skreg.MLPRegressor, SklearnRegressorOneLbfgsObjective
 
 
 def fit_quietly(est, X, y, **kwargs):

@@ -306,10 +306,10 @@ def data_loss_and_output_delta(output, Y, sample_weight, loss, proba_eps, delta)
     Returns
     -------
     loss_sum : float
-        ``sum_i w_i * loss_i``: half the squared error averaged over outputs
-        (scikit-learn's convention), or the log loss or the half Poisson
-        deviance summed over outputs.
-        Divide by ``sum(sample_weight)`` for the mean.
+        ``sum_i w_i * loss_i``, where ``loss_i`` is the function whose gradient
+        ``delta`` is: half the squared error, the log loss or the half Poisson
+        deviance, summed over outputs. Divide by ``sum(sample_weight)`` for
+        the mean, and see :func:`reported_data_loss` for what skreg reports.
     """
     n_rows, n_outputs = output.shape
     total = 0.0
@@ -335,8 +335,19 @@ def data_loss_and_output_delta(output, Y, sample_weight, loss, proba_eps, delta)
                     row -= (1.0 - y) * math.log(1.0 - p)
         total += w * row
     if loss == LOSS_SQUARED_ERROR:
-        total *= 0.5 / n_outputs
+        total *= 0.5
     return total
+
+
+@kernel
+def reported_data_loss(data_loss, loss, n_outputs):
+    """A data loss of :func:`data_loss_and_output_delta` as skreg reports it
+    (``loss_``, ``loss_curve_``, the validation loss): the squared error
+    averaged over the ``n_outputs`` outputs, scikit-learn's convention, and
+    the other losses as they are."""
+    if loss == LOSS_SQUARED_ERROR:
+        return data_loss / n_outputs
+    return data_loss
 
 
 @kernel

@@ -5,7 +5,13 @@ import numpy as np
 
 from .base import kernel
 from .layout import layer_block, n_coefficients, split_workspace
-from .network import backward, data_loss_and_output_delta, drop_inputs, forward
+from .network import (
+    backward,
+    data_loss_and_output_delta,
+    drop_inputs,
+    forward,
+    reported_data_loss,
+)
 from .optimizer import optimizer_step
 from .regularizers import finish_gradient, penalty
 
@@ -101,7 +107,7 @@ def run_epoch(
         before each minibatch's forward pass, which then draws the hidden
         units' masks.
     optimizer_steps : ndarray of shape (1,), int64
-        Adam steps taken so far, **incremented in place** per minibatch.
+        Optimizer steps taken so far, **incremented in place** per minibatch.
     rng_state : ndarray of shape (1,), uint64
         Dropout generator state, **advanced in place**.
 
@@ -158,6 +164,7 @@ def run_epoch(
         data_loss = data_loss_and_output_delta(
             output, Y_batch, weight_batch, settings.loss, settings.proba_eps, output_delta
         )
+        data_loss = reported_data_loss(data_loss, settings.loss, layer_units[-1])
         penalties = penalty(params, layer_units, settings)
         loss_sum += (data_loss / weight_sum + penalties / weight_sum) * n_rows
         backward(
@@ -205,8 +212,13 @@ def loss_and_gradient(
 
     Returns
     -------
-    loss : float
-        Weighted mean data loss plus the L2 penalty over the total weight.
+    objective : float
+        Weighted mean data loss plus the L2 penalty over the total weight:
+        the function whose gradient ``grads`` receives.
+    reported_loss : float
+        The same with the data loss as skreg reports it
+        (:func:`reported_data_loss`): the squared error averaged over the
+        outputs, not summed.
     """
     n_samples = Y.shape[0]
     chunk_size = settings.batch_size
@@ -256,7 +268,9 @@ def loss_and_gradient(
         )
         grads += grad_scratch
     finish_gradient(params, grads, n_coefficients(layer_units), settings.l2, weight_sum)
-    return data_loss / weight_sum + penalty(params, layer_units, settings) / weight_sum
+    penalties = penalty(params, layer_units, settings) / weight_sum
+    reported = reported_data_loss(data_loss, settings.loss, layer_units[-1])
+    return data_loss / weight_sum + penalties, reported / weight_sum + penalties
 
 
 @kernel

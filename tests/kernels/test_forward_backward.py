@@ -203,7 +203,9 @@ def test_backward_matches_finite_differences(activation, loss, n_outputs, l2):
     settings = make_settings(activation, loss, l2=l2, layer_units=layer_units)
     loss_value, grads, _ = kernel_loss_and_grad(X, Y, w, params, layer_units, settings, 0)
     assert_allclose(
-        loss_value, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2), rtol=1e-12
+        loss_value,
+        ref.total_objective(X, Y, w, params, layer_units, activation, loss, l2),
+        rtol=1e-12,
     )
     numeric = objective_differences(X, Y, w, params, layer_units, settings, 0)
     assert_gradient_close(grads, numeric)
@@ -226,7 +228,7 @@ def test_backward_matches_finite_differences_with_fixed_dropout_mask(activation,
     loss_value, grads, _ = kernel_loss_and_grad(X, Y, w, params, layer_units, settings, seed)
     assert_allclose(
         loss_value,
-        ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2, masks=masks),
+        ref.total_objective(X, Y, w, params, layer_units, activation, loss, l2, masks=masks),
         rtol=1e-12,
     )
     numeric = objective_differences(X, Y, w, params, layer_units, settings, seed)
@@ -247,7 +249,7 @@ def test_l1_term_of_the_loss_value(activation, loss, n_outputs):
     loss_value, grads, _ = kernel_loss_and_grad(X, Y, w, params, layer_units, settings, 0)
     assert_allclose(
         loss_value,
-        ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2, l1),
+        ref.total_objective(X, Y, w, params, layer_units, activation, loss, l2, l1),
         rtol=1e-12,
     )
     n_coefs = ref.n_coefficients(layer_units)
@@ -268,13 +270,14 @@ def test_loss_and_gradient_matches_finite_differences(activation, loss, n_output
     settings = make_settings(activation, loss, batch_size=3, l2=l2, layer_units=layer_units)
 
     def objective(p):
-        reported = full_batch_loss_and_gradient(X, Y, w, p, np.empty_like(p), layer_units, settings)
-        data = ref.total_loss(X, Y, w, p, layer_units, activation, loss)
-        return reported + (ref.objective_scale(loss, n_outputs) - 1) * data
+        return full_batch_loss_and_gradient(X, Y, w, p, np.empty_like(p), layer_units, settings)[0]
 
     grads = np.full_like(params, np.nan)
-    loss_value = full_batch_loss_and_gradient(X, Y, w, params, grads, layer_units, settings)
+    value, reported = full_batch_loss_and_gradient(X, Y, w, params, grads, layer_units, settings)
     assert_allclose(
-        loss_value, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2), rtol=1e-12
+        value, ref.total_objective(X, Y, w, params, layer_units, activation, loss, l2), rtol=1e-12
+    )
+    assert_allclose(
+        reported, ref.total_loss(X, Y, w, params, layer_units, activation, loss, l2), rtol=1e-12
     )
     assert_gradient_close(grads, central_differences(objective, params))
