@@ -29,6 +29,8 @@ cores torch and BLAS use by default.
     pip install ".[bench]"
     python benchmarks/bench_feature_selection.py            # 3 seeds, ~5 minutes (LassoNet's)
     python benchmarks/bench_feature_selection.py --seeds 1
+    # after a change to skreg: LassoNet's rows from the committed run
+    python benchmarks/bench_feature_selection.py --lassonet-from benchmarks/feature_selection.json
 """
 
 import argparse
@@ -172,12 +174,18 @@ def warm_up():
         model.fit(X, target).score(X, target)
 
 
-def measure(tasks, seeds):
+def measure(tasks, seeds, lassonet_rows=None):
+    """Every method's rows; LassoNet's taken from ``lassonet_rows`` (a
+    previous run's) where given, since no change to skreg changes them."""
     rows = []
     for task in tasks:
         for seed in seeds:
             X_train, X_test, y_train, y_test = make_task(task, seed)
+            if lassonet_rows is not None:
+                rows += [r for r in lassonet_rows if (r["task"], r["seed"]) == (task, seed)]
             for runner in RUNNERS:
+                if lassonet_rows is not None and runner is run_lassonet:
+                    continue
                 for method, (model, kept, seconds, chosen) in runner(
                     task, X_train, y_train, seed
                 ).items():
@@ -258,6 +266,12 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     parser.add_argument("--json", default=os.path.join(HERE, "feature_selection.json"))
     parser.add_argument("--txt", default=None, help="default: the JSON path with .txt")
+    parser.add_argument(
+        "--lassonet-from",
+        default=None,
+        metavar="JSON",
+        help="take LassoNet's rows from this earlier run instead of fitting it again",
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     import torch
@@ -273,11 +287,19 @@ def main(argv=None):
         "torch_threads": torch.get_num_threads(),
         "lassonet": software["lassonet"],
     }
-    header = " ".join(f"{key} {value}" for key, value in machine.items())
     tasks = ["classification", "friedman1"]
     seeds = list(range(args.seeds))
+    lassonet_rows = None
+    if args.lassonet_from:
+        with open(args.lassonet_from) as f:
+            earlier = json.load(f)
+        lassonet_rows = [r for r in earlier["runs"] if r["method"] == "lassonet"]
+        machine["lassonet_rows_from"] = (
+            f"{os.path.basename(args.lassonet_from)} of {earlier['machine']['date']}"
+        )
+    header = " ".join(f"{key} {value}" for key, value in machine.items())
     warm_up()
-    rows = measure(tasks, seeds)
+    rows = measure(tasks, seeds, lassonet_rows)
     summary = summarize(rows, tasks)
     text = report(summary, tasks, len(seeds), header)
     print(text)
