@@ -234,19 +234,30 @@ class Progress:
             learning_rate=None,
             dropout_rng_state=None,
             scoring=None,
-        ).continued(scoring)
+        ).continued(scoring, incremental=False)
 
-    def continued(self, scoring):
+    def continued(self, scoring, incremental):
         """A copy to train on, with new lists (the caller's stay as they are).
 
-        ``scoring`` names what early stopping scores (the repr of the
-        estimator's ``scoring``), None without early stopping. When it is not
-        what this history holds, a warm start switched early stopping on or
-        off or scores something else: the best score, its weights and the
-        patience cannot carry over, and the history of the new mode begins
-        afresh (scikit-learn's MLP raises on a switch, and would compare
-        scores of different metrics)."""
+        ``scoring`` names what early stopping scores (see
+        :attr:`ValidationData.scoring`), None without early stopping. When it
+        is not what this history holds, a warm start switched early stopping
+        on or off or scores something else: the best score, its weights and
+        the patience cannot carry over, and the history of the new mode
+        begins afresh (scikit-learn's MLP raises on a switch, and would
+        compare scores of different metrics).
+
+        A warm-started ``fit`` (``incremental`` False) also starts early
+        stopping's best score, weights and patience afresh, while its curves
+        go on: it is a new fit from the old weights, often with a changed
+        penalty or validation set, which must not end with the old fit's
+        weights or stop at once on the old fit's patience. scikit-learn's
+        MLP carries them over. ``partial_fit`` continues them."""
         progress = replace(self, loss_curve=list(self.loss_curve))
+        if scoring is not None and not incremental:
+            progress.no_improvement_count = 0
+            progress.best_params = None
+            progress.best_validation_score = -np.inf
         if scoring != self.scoring:
             progress.scoring = scoring
             progress.no_improvement_count = 0
@@ -302,7 +313,7 @@ def fit_stochastic(
     StochasticResult
     """
     early_stopping = validation is not None
-    progress = progress.continued(validation.scoring if early_stopping else None)
+    progress = progress.continued(validation.scoring if early_stopping else None, incremental)
     n_train = training.rows.shape[0]
     if settings.batch_size == "auto":
         batch_size = min(200, n_train)
@@ -341,6 +352,7 @@ def fit_stochastic(
         dtype=params.dtype,
     )
     positions = np.arange(n_train)
+    some_weights_zero = training.sample_weight is not None and not np.all(training.sample_weight)
     is_sgd = kernel_settings.optimizer == k.OPTIMIZER_SGD
     loss = np.nan
     n_iter = 0
@@ -365,7 +377,12 @@ def fit_stochastic(
             rng_state=rng_state,
         )
         n_iter += 1
-        loss = loss_sum / n_train
+        trained = n_train
+        if some_weights_zero:
+            trained = rows_in_trained_batches(
+                training.sample_weight[training.rows[positions]], batch_size
+            )
+        loss = loss_sum / trained
         if not np.isfinite(loss) and (not early_stopping or progress.best_params is None):
             raise diverged_error(
                 f"the training loss at epoch {n_iter}", settings.learning_rate_init
@@ -458,6 +475,15 @@ def fit_stochastic(
     if not np.all(np.isfinite(params)):
         raise diverged_error("the weights", settings.learning_rate_init)
     return StochasticResult(params=params, n_iter=n_iter, loss=loss, progress=progress)
+
+
+def rows_in_trained_batches(ordered_weights, batch_size):
+    """How many of an epoch's rows, with these sample weights in the epoch's
+    order, lie in minibatches that train: run_epoch skips a minibatch whose
+    weights are all zero, so its rows count in no loss."""
+    starts = np.arange(0, ordered_weights.shape[0], batch_size)
+    sizes = np.diff(np.append(starts, ordered_weights.shape[0]))
+    return int(sizes[np.add.reduceat(ordered_weights, starts) > 0].sum())
 
 
 def fit_lbfgs(settings, training, layout, params):

@@ -354,36 +354,40 @@ def test_warm_start_parity(solver, early_stopping, task):
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_warm_start_early_stopping_without_improvement_keeps_best(solver):
-    """Documented deviation from scikit-learn 1.9.
-
-    After an early-stopping fit scikit-learn's ``coefs_`` *is* its
-    ``_best_coefs`` list; a warm-started refit then updates those arrays in
-    place, so when the refit never beats the old best score it "restores"
-    the last weights. skreg restores the weights that scored
-    ``best_validation_score_``: those of the first fit.
-    """
+def test_warm_refit_never_returns_the_previous_fits_weights(solver):
+    """Documented deviation from scikit-learn 1.9, whose warm-started refit
+    carries early stopping's best score and patience over from the previous
+    fit: a refit that never reaches the old best then ends with the old
+    weights (or, in scikit-learn, with the last ones, since its ``coefs_``
+    *are* its best-weight arrays), and one whose patience ran out stops
+    after one epoch. skreg's warm refit starts early stopping afresh: here a
+    much stronger penalty scores below the first fit's best in every epoch,
+    and the refit keeps its own best epoch."""
     kind, X, y = TASKS["multiclass"]
+    X_train, y_train, X_val, y_val = X[:45], y[:45], X[45:], y[45:]
     params = dict(
         BASE,
         solver=solver,
         learning_rate_init=0.05 if solver == "sgd" else 0.02,
         warm_start=True,
         early_stopping=True,
-        validation_fraction=0.2,
-        max_iter=5,
+        n_iter_no_change=2,
+        max_iter=30,
     )
     Ours, _ = estimators(kind)
     ours = Ours(**params)
-    training_warnings(ours.fit, X, y)
-    first = [c.copy() for c in ours.coefs_ + ours.intercepts_]
-    best = ours.best_validation_score_
-    ours.set_params(max_iter=4)
-    training_warnings(ours.fit, X, y)
-    assert len(ours.validation_scores_) == 9
-    assert max(ours.validation_scores_[5:]) <= best == ours.best_validation_score_
-    for a, b in zip(ours.coefs_ + ours.intercepts_, first, strict=True):
-        assert_array_equal(a, b)
+    training_warnings(ours.fit, X_train, y_train, X_val=X_val, y_val=y_val)
+    first_epochs = ours.n_iter_
+    first_best = ours.best_validation_score_
+    first = [c.copy() for c in ours.coefs_]
+    ours.set_params(l2=30.0, max_iter=6)
+    training_warnings(ours.fit, X_train, y_train, X_val=X_val, y_val=y_val)
+    refit_scores = ours.validation_scores_[first_epochs:]
+    assert len(refit_scores) == ours.n_iter_ >= 3  # the old patience did not stop it
+    assert max(refit_scores) < first_best, "weak test: the refit reached the old best"
+    assert ours.best_validation_score_ == max(refit_scores)
+    assert ours.score(X_val, y_val) == max(refit_scores)
+    assert not np.array_equal(ours.coefs_[0], first[0])
 
 
 # ---------------------------------------------------------------------------
