@@ -4,7 +4,9 @@ at the end), early stopping's data, and prediction. MLPClassifier and
 MLPRegressor (skreg/_mlp.py) add their targets and their docs."""
 
 import copy
+import hashlib
 import inspect
+import pickle
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
@@ -503,8 +505,20 @@ class _BaseMLP(BaseEstimator):
 
     def _scoring_key(self):
         """What early stopping's scores measure, for a warm start to know
-        whether they compare (None without early stopping)."""
-        return repr(self.scoring) if self.early_stopping else None
+        whether they compare (None without early stopping): the name of a
+        built-in scoring, or a digest of a scorer's pickle, which names a
+        function by its module and name and so survives pickling the
+        estimator (its repr holds an address that does not)."""
+        if not self.early_stopping:
+            return None
+        if self.scoring is None or isinstance(self.scoring, str):
+            return repr(self.scoring)
+        try:
+            return hashlib.sha256(pickle.dumps(self.scoring, protocol=4)).hexdigest()
+        except (pickle.PicklingError, AttributeError, TypeError):
+            # A lambda or local function: the estimator cannot be pickled
+            # either, so an address is stable for as long as it lives.
+            return repr(self.scoring)
 
     def _progress(self):
         """The training state a warm-started fit or partial_fit continues."""

@@ -330,7 +330,10 @@ def fill_docstring(cls):
 
     Each placeholder stands indented like the docstring (the formatter keeps
     it so), and each shared section is indented alike: its first line loses
-    its own indentation, which the placeholder's provides."""
+    its own indentation, which the placeholder's provides. Under ``python
+    -OO`` there is no docstring to fill."""
+    if cls.__doc__ is None:
+        return cls
     cls.__doc__ = cls.__doc__ % {
         "parameters": _PARAMETERS_DOC.strip(),
         "attributes": _ATTRIBUTES_DOC.strip(),

@@ -22,7 +22,6 @@ from unittest import mock
 import numpy as np
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import neural_network as sk_nn
-from sklearn.neural_network import _base as sk_nn_base
 from sklearn.datasets import (
     load_digits,
     make_classification,
@@ -30,6 +29,7 @@ from sklearn.datasets import (
     make_regression,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import _base as sk_nn_base
 
 import skreg
 

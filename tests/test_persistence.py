@@ -333,6 +333,34 @@ def test_model_pickled_in_one_process_loads_in_another(tmp_path):
         assert_array_equal(np.array(theirs), ours)
 
 
+class AccuracyScorer:
+    """A scorer whose repr holds its address, which a round trip changes."""
+
+    def __call__(self, estimator, X, y):
+        return float(np.mean(estimator.predict(X) == y))
+
+
+@pytest.mark.parametrize("round_trip", ["pickle", "joblib"])
+def test_round_trip_keeps_the_early_stopping_history_of_a_callable_scorer(round_trip):
+    """The warm-started refit of a round-tripped model continues its
+    validation curve: the scorer is recognised as the same one."""
+    model = MLPClassifier(
+        hidden_layer_sizes=(8,),
+        early_stopping=True,
+        scoring=AccuracyScorer(),
+        warm_start=True,
+        max_iter=4,
+        n_iter_no_change=100,
+        random_state=0,
+    )
+    model.fit(X_CLF, Y_CLF)
+    loaded = ROUND_TRIPS[round_trip](model)
+    assert repr(loaded.scoring) != repr(model.scoring)
+    loaded.fit(X_CLF, Y_CLF)
+    assert len(loaded.validation_scores_) == 8
+    assert loaded.validation_scores_[:4] == model.validation_scores_
+
+
 # ---------------------------------------------------------------------------
 # skops.io: which types to trust
 # ---------------------------------------------------------------------------
