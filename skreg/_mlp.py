@@ -21,6 +21,20 @@ from ._base import _BaseMLP, _Targets
 from ._params import fill_docstring
 
 
+def _balanced_class_weight(labels, y, sample_weight):
+    """``compute_class_weight('balanced', classes=labels, y=y,
+    sample_weight=sample_weight)`` of scikit-learn 1.7+, also on 1.6, whose
+    function takes no sample weights: the total weight over the number of
+    classes times each class's weight. ``labels`` are the sorted classes of
+    ``y``."""
+    if sample_weight is None:
+        sample_weight = np.ones(y.shape[0])
+    counts = np.bincount(
+        np.searchsorted(labels, y), weights=sample_weight, minlength=labels.shape[0]
+    )
+    return counts.sum() / (labels.shape[0] * counts)
+
+
 def _check_class_weight_values(weights):
     """A class_weight dict's weights must be finite and non-negative."""
     if not isinstance(weights, dict):
@@ -295,13 +309,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             counted = np.ones(column.shape[0], dtype=bool)
             if weight == "balanced" and sample_weight is not None:
                 counted = sample_weight > 0
-            labels = np.unique(column[counted]) if weight == "balanced" else declared
-            per_class = compute_class_weight(
-                weight,
-                classes=labels,
-                y=column[counted],
-                sample_weight=None if sample_weight is None else sample_weight[counted],
-            )
+            if weight == "balanced":
+                labels = np.unique(column[counted])
+                per_class = _balanced_class_weight(
+                    labels,
+                    column[counted],
+                    None if sample_weight is None else sample_weight[counted],
+                )
+            else:
+                labels = declared
+                per_class = compute_class_weight(weight, classes=labels, y=column)
             per_sample = np.zeros(column.shape[0])
             per_sample[counted] = per_class[np.searchsorted(labels, column[counted])]
             weights.append(per_sample)
