@@ -198,7 +198,12 @@ _PARAMETERS_DOC = """
 _ATTRIBUTES_DOC = """
     loss_ : float
         Loss at the end of training: for 'sgd' and 'adam' the mean over the
-        last epoch's minibatches, penalties included.
+        last epoch's minibatches that trained (a minibatch whose sample
+        weights are all zero takes no step and counts in no mean), penalties
+        included. Every solver reports the squared error of several outputs
+        averaged over them, as scikit-learn does, but follows the gradient of
+        their sum, which 'lbfgs' minimises: ``l2`` acts on the summed
+        error.
 
     best_loss_ : float or None
         Lowest epoch loss reached; None with early stopping.
@@ -282,10 +287,12 @@ _NOTES_DOC = r"""
 
     The group lasso (Yuan & Lin, 2006) takes, after each step, the proximal
     step of the group norm in that step's metric: block soft-thresholding
-    with threshold ``lr * g / (S * (1 - momentum))`` for 'sgd' (momentum's
-    effective step), and the proximal step in Adam's preconditioned metric
-    ``(sqrt(v) + eps) / lr_t`` for 'adam'. A row reaches exactly 0.0 and
-    stays there while its averaged data gradient is smaller than the penalty.
+    with threshold ``lr * c_t * g / (S * (1 - momentum))`` for 'sgd'
+    (momentum's effective step, ``c_t = 1 - momentum**t`` while its velocity
+    builds up), and the proximal step in Adam's bias-corrected metric
+    ``(sqrt(v_hat) + eps_hat) / lr`` for 'adam'. A row reaches exactly 0.0
+    and stays there while its averaged data gradient is smaller than the
+    penalty, from a fit's first step on.
     Start from a dense fit and raise ``group_l1`` with ``warm_start=True``
     (and ``n_iter_no_change=np.inf``, a fixed budget per step): a feature
     penalised from random weights may be removed before it is learnt.
