@@ -3,8 +3,9 @@ to its declared floor (``numpy>=1.24`` becomes ``numpy==1.24``), so that CI
 tests the oldest versions skreg claims to support."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
