@@ -1,6 +1,7 @@
 """Print pip constraints pinning each runtime dependency of pyproject.toml
 to its declared floor (``numpy>=1.24`` becomes ``numpy==1.24``), so that CI
-tests the oldest versions skreg claims to support."""
+tests the oldest versions skreg claims to support. Needs Python 3.11+
+(tomllib), as CI's python is."""
 
 import re
 from pathlib import Path
