@@ -486,6 +486,7 @@ def test_partial_fit_sequence_parity(task, schedule):
         assert rate == pytest.approx(0.05 / (theirs.t_ + 1) ** 0.4)
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("task", TASK_NAMES)
 def test_partial_fit_with_sample_weight_parity(task):
     _, X, y = TASKS[task]

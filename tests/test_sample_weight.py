@@ -195,6 +195,7 @@ def test_sklearn_sample_weight_equivalence_checks(check, make_estimator, solver)
         check(type(est).__name__, est)
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_several_minibatches_are_not_equivalent_to_repetition(solver):
     """Why the equivalence above needs full batches: with minibatches of 8,
@@ -210,6 +211,7 @@ def test_several_minibatches_are_not_equivalent_to_repetition(solver):
     _assert_same_model(weighted, theirs, X, f"minibatch-int-weights-{solver}")
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 def test_minibatch_of_zero_weights_is_skipped():
     """Documented deviation: a minibatch whose weights are all zero carries
     no information and takes no step (scikit-learn 1.9 raises
@@ -281,6 +283,7 @@ def test_validation_score_is_the_weighted_metric(task, solver):
     assert est.t_ == X.shape[0] - len(val)
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("task", TASK_NAMES)
 def test_early_stopping_with_sample_weight_parity(task, solver):
@@ -308,6 +311,7 @@ def test_early_stopping_with_sample_weight_parity(task, solver):
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("weights", ["float", "int"])
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 @pytest.mark.parametrize("task", TASK_NAMES)
@@ -321,6 +325,7 @@ def test_weighted_fit_parity(task, solver, weights):
     _assert_same_model(ours, theirs, X, f"weighted-{weights}-{solver}-{task}")
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("task", ["multiclass", "multioutput"])
 def test_weighted_warm_start_parity(task, solver):
@@ -384,6 +389,7 @@ def test_none_equals_all_ones_in_partial_fit():
         assert_array_equal(u, v)
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_scaling_weights_changes_nothing_without_penalty(solver):
     """sum(c s_i l_i) / sum(c s_i) does not depend on c; the penalty term
@@ -410,6 +416,7 @@ def test_scaling_weights_changes_nothing_without_penalty(solver):
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 def test_multiclass_adam_float_weights_in_minibatches_match_sklearn():
     kind, X, y = TASKS["multiclass"]
     sw = _float_weights(X.shape[0])

@@ -26,6 +26,8 @@ from numpy.testing import assert_array_equal
 
 _DEVIATIONS = DeviationLog("skreg parity")
 
+pytestmark = pytest.mark.sklearn_mlp_newer_than_floor
+
 
 # ---------------------------------------------------------------------------
 # Data: small, so that scikit-learn's Python loop stays fast.

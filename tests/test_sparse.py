@@ -302,6 +302,7 @@ def test_sparse_float32_fit_equals_dense_float32_fit(task, solver):
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize(
     "container", [sp.csr_matrix, sp.csc_array], ids=["csr_matrix", "csc_array"]
 )
@@ -317,6 +318,7 @@ def test_sparse_parity_with_sklearn(task, solver, container):
     _assert_same_model(ours, theirs, X_sparse, f"sparse-parity-{solver}-{task}")
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_sparse_parity_with_sklearn_early_stopping_and_sample_weight(task, solver):

@@ -75,6 +75,7 @@ POISSON_CASES = [
 ]
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver, n_outputs, early_stopping", POISSON_CASES)
 def test_poisson_parity(solver, n_outputs, early_stopping):
     X, y = _poisson_data(n_outputs)
@@ -90,6 +91,7 @@ def test_poisson_parity(solver, n_outputs, early_stopping):
     _assert_same_model(ours, theirs, X, f"poisson-{solver}-{n_outputs}-es={early_stopping}")
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_poisson_parity_with_many_zero_targets(solver):
     X, y = _poisson_data(2, zeros=True)
@@ -100,6 +102,7 @@ def test_poisson_parity_with_many_zero_targets(solver):
     _assert_same_model(ours, theirs, X, f"poisson-zeros-{solver}")
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_poisson_partial_fit_parity(solver):
     X, y = _poisson_data(1)
@@ -258,6 +261,7 @@ LABEL_CASES = [
 ]
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
 @pytest.mark.parametrize("problem, kind", LABEL_CASES)
 def test_label_types_like_sklearn(problem, kind, solver):
@@ -275,6 +279,7 @@ def test_label_types_like_sklearn(problem, kind, solver):
     assert ours.score(X, y) == pytest.approx(theirs.score(X, y), abs=1e-12)
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("problem", ["binary", "multiclass"])
 def test_string_labels_with_early_stopping_like_sklearn(problem):
     """scikit-learn's test_mlp_early_stopping_string_labels, with parity."""
@@ -285,6 +290,7 @@ def test_string_labels_with_early_stopping_like_sklearn(problem):
     _assert_same_model(ours, theirs, X, f"labels-str-es-{problem}")
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_multilabel_like_sklearn(solver):
     X, Y = make_multilabel_classification(n_samples=53, n_features=5, n_classes=4, random_state=22)
@@ -304,6 +310,7 @@ def test_multilabel_like_sklearn(solver):
     _assert_same_model(ours, theirs, X, f"multilabel-{solver}")
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_multioutput_regression_like_sklearn(solver):
     X, Y = make_regression(n_samples=53, n_features=5, n_targets=3, noise=0.5, random_state=23)
@@ -315,6 +322,7 @@ def test_multioutput_regression_like_sklearn(solver):
     _assert_same_model(ours, theirs, X, f"multioutput-{solver}")
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize("target", ["classifier", "regressor", "poisson"])
 def test_column_vector_y_warns_and_equals_1d(target):
     if target == "classifier":
@@ -650,6 +658,7 @@ def test_partial_fit_keeps_and_checks_feature_names():
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 def test_poisson_adam_matches_sklearn():
     X, y = _poisson_data(3)
     ours, theirs = _fit_both(

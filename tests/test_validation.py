@@ -555,6 +555,7 @@ def test_multilabel_outputs():
     assert_array_equal(est.predict(X_BIN), (proba > 0.5).astype(int))
 
 
+@pytest.mark.sklearn_mlp_newer_than_floor
 @pytest.mark.parametrize(
     "Est, X, y",
     [
