@@ -9,7 +9,10 @@ Nothing here touches an estimator: the estimator passes in its
 :class:`~skreg._settings.FitSettings`, the network's
 :class:`~skreg._layout.NetworkLayout` and its data (as :class:`TrainingData`
 and, for early stopping, :class:`ValidationData`), and commits what comes
-back, so a failed fit leaves a fitted model untouched.
+back, so a failed fit leaves a fitted model untouched. Callbacks reach the
+drivers only as an optional ``tasks`` object (:class:`skreg._callbacks.FitTasks`,
+None without callbacks), told when each epoch or L-BFGS iteration begins and
+ends and handed the parameters a fit stopped there would keep.
 """
 
 import threading
@@ -270,7 +273,7 @@ class StochasticResult:
 
 
 def fit_stochastic(
-    settings, training, validation, layout, params, random_state, progress, incremental
+    settings, training, validation, layout, params, random_state, progress, incremental, tasks=None
 ):
     """Train with minibatch SGD or Adam, scikit-learn's epoch loop.
 
@@ -292,6 +295,9 @@ def fit_stochastic(
     incremental : bool
         True for ``partial_fit``: one epoch, continuing the optimizer state;
         False for ``fit``: up to ``max_iter`` epochs with a new optimizer.
+    tasks : FitTasks or None
+        The callbacks' view of the epochs (see :func:`kept_parameters`): its
+        ``end`` returning True stops training after that epoch.
 
     Returns
     -------
@@ -341,6 +347,8 @@ def fit_stochastic(
     loss = np.nan
     n_iter = 0
     for _ in range(1 if incremental else settings.max_iter):
+        if tasks is not None:
+            tasks.begin()
         if settings.shuffle:
             # The permutation sklearn.utils.shuffle draws, at a seventh of its cost.
             positions = random_state.permutation(positions)
@@ -439,6 +447,11 @@ def fit_stochastic(
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+        if tasks is not None and tasks.end(kept_parameters(params, progress, early_stopping)):
+            break
+    if tasks is not None:
+        # Ends the epoch a convergence or divergence break left open.
+        tasks.close(kept_parameters(params, progress, early_stopping))
 
     progress.optimizer_state = optimizer_state
     progress.dropout_rng_state = int(rng_state[0])
@@ -456,12 +469,22 @@ def fit_stochastic(
     return StochasticResult(params=params, n_iter=n_iter, loss=loss, progress=progress)
 
 
-def fit_lbfgs(settings, training, layout, params):
+def kept_parameters(params, progress, early_stopping):
+    """The parameters a stochastic fit stopped now would keep: with early
+    stopping its best-scoring epoch's (None before any finite score),
+    otherwise the current ones. The array is the fit's own: copy to keep."""
+    return progress.best_params if early_stopping else params
+
+
+def fit_lbfgs(settings, training, layout, params, tasks=None):
     """Minimise the full-batch loss of ``training`` (a :class:`TrainingData`
     whose rows are all of ``X``) with scipy's L-BFGS-B.
 
     Returns ``(params, n_iter, loss)``; ``params`` keeps the dtype of ``X``
-    while scipy iterates in float64.
+    while scipy iterates in float64. ``tasks`` (or None) is told when each
+    iteration begins (its first evaluation of the objective) and ends
+    (scipy's callback, with the iterate); its ``end`` returning True stops
+    the minimisation at that iterate.
     """
     X = training.X
     grads = np.empty_like(params)
@@ -474,6 +497,8 @@ def fit_lbfgs(settings, training, layout, params):
     work = np.empty(layout.input_workspace_size(X, chunk_size), dtype=params.dtype)
 
     def loss_and_gradient(x):
+        if tasks is not None:
+            tasks.begin()
         params[:] = x
         loss = k.loss_and_gradient(
             X=X_dense,
@@ -489,17 +514,29 @@ def fit_lbfgs(settings, training, layout, params):
         )
         return loss, grads.astype(np.float64)
 
+    stopped = False
+
+    def end_iteration(iterate):
+        nonlocal stopped
+        if tasks.end(iterate.astype(params.dtype)):
+            stopped = True
+            raise StopIteration  # scipy >= 1.11 then returns this iterate
+
     result = scipy.optimize.minimize(
         loss_and_gradient,
         params.astype(np.float64),
         method="L-BFGS-B",
         jac=True,
         options={"maxfun": settings.max_fun, "maxiter": settings.max_iter, "gtol": settings.tol},
+        callback=None if tasks is None else end_iteration,
     )
+    if tasks is not None:
+        # Ends an iteration whose line search scipy gave up.
+        tasks.close(result.x.astype(params.dtype))
     n_iter = min(result.nit, settings.max_iter)
     if not np.isfinite(result.fun) or not np.all(np.isfinite(result.x)):
         raise diverged_error("the L-BFGS objective")
-    if result.status != 0:
+    if result.status != 0 and not stopped:
         message = (
             f"lbfgs failed to converge after {n_iter} iteration(s) "
             f"(status={result.status}):\n{result.message}\n"
