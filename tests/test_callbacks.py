@@ -272,6 +272,25 @@ def test_scoring_monitor_scores_every_epoch_on_training_and_routed_data(cls, sol
 
 
 @needs_callbacks
+@pytest.mark.parametrize("cls, solver, X, y", STOCHASTIC)
+def test_scoring_monitor_scores_each_partial_fit_epoch(cls, solver, X, y):
+    metric = "accuracy" if cls is MLPClassifier else "r2"  # what score computes
+    monitor = sk_callback.ScoringMonitor(scoring=metric)
+    kwargs = {"classes": np.unique(y)} if cls is MLPClassifier else {}
+    watched = _model(cls, solver).set_callbacks(monitor)
+    plain = _model(cls, solver)
+    expected = []
+    for batch in np.array_split(np.arange(X.shape[0]), 3):
+        watched.partial_fit(X[batch], y[batch], **kwargs)
+        plain.partial_fit(X[batch], y[batch], **kwargs)
+        expected.append(plain.score(X[batch], y[batch]))
+    runs = monitor.get_logs(select="all")
+    assert len(runs) == 3
+    epochs = [row for run in runs for row in run.data if row["task_name"] == "epoch"]
+    assert [row[metric] for row in epochs] == expected
+
+
+@needs_callbacks
 def test_scoring_monitor_gets_the_sample_weight_of_fit():
     weights = np.where(Y_DIGITS < 5, 3.0, 1.0)
     monitor = sk_callback.ScoringMonitor(scoring="accuracy")
