@@ -4,6 +4,7 @@ at the end), early stopping's data, and prediction. MLPClassifier and
 MLPRegressor (skreg/_mlp.py) add their targets and their docs."""
 
 import copy
+import functools
 import hashlib
 import inspect
 import pickle
@@ -19,6 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _kernels as k
+from ._callbacks import CallbackSupport, fit_tasks
 from ._layout import NetworkLayout
 from ._params import PARAMETER_CONSTRAINTS
 from ._settings import FitSettings, prediction_settings
@@ -77,7 +79,7 @@ _OUTPUT_ACTIVATIONS = {
 }
 
 
-class _BaseMLP(BaseEstimator):
+class _BaseMLP(CallbackSupport, BaseEstimator):
     """Shared fitting and prediction; use MLPClassifier or MLPRegressor."""
 
     _parameter_constraints: dict = PARAMETER_CONSTRAINTS
@@ -300,6 +302,7 @@ class _BaseMLP(BaseEstimator):
             # Inside the fit, the configuration says to skip nested
             # validation, so it cannot tell whether the user asked to skip.
             self._validate_params()
+        fit_input = (X, y, sample_weight)  # as passed, for the callbacks
         hidden_sizes = self._hidden_sizes()
         dropout = self._dropout_rates(len(hidden_sizes))
         self._check_solver_supports(dropout)
@@ -346,10 +349,14 @@ class _BaseMLP(BaseEstimator):
         training = TrainingData(
             X=X, Y=targets.Y, sample_weight=sample_weight, rows=np.arange(X.shape[0])
         )
+        network = functools.partial(
+            self._network_attributes, layout=layout, loss_code=loss_code, encoder=targets.encoder
+        )
 
         with OneBlasThreadOffTheMainThread():
             if self.solver == "lbfgs":
-                params, n_iter, loss = fit_lbfgs(settings, training, layout, params)
+                tasks = fit_tasks(self, fit_input, training, incremental, network)
+                params, n_iter, loss = fit_lbfgs(settings, training, layout, params, tasks)
                 fitted = {"loss_": loss, "n_iter_": n_iter}
                 if not continuing:
                     fitted["t_"] = 0
@@ -359,6 +366,7 @@ class _BaseMLP(BaseEstimator):
                     training, validation_data = self._early_stopping_data(
                         training, targets, validation, params, layout, random_state
                     )
+                tasks = fit_tasks(self, fit_input, training, incremental, network)
                 result = fit_stochastic(
                     settings,
                     training,
@@ -368,6 +376,7 @@ class _BaseMLP(BaseEstimator):
                     random_state,
                     progress,
                     incremental,
+                    tasks,
                 )
                 params, progress = result.params, result.progress
                 fitted = {
@@ -397,16 +406,28 @@ class _BaseMLP(BaseEstimator):
         first_layer = np.abs(self.coefs_[0]).sum(axis=1, dtype=np.float64)
         total = first_layer.sum()
         self.feature_importances_ = first_layer / total if total > 0 else first_layer
+        if tasks is not None:
+            tasks.finish()
         return self
 
     def _set_network(self, params, layout, loss_code, encoder):
-        """Set the fitted network: ``coefs_`` and ``intercepts_`` as views
-        into ``params``, the target encoding and the layer attributes."""
-        self._commit_targets(encoder)
-        self.coefs_, self.intercepts_ = layout.unpack(params)
-        self.n_layers_ = len(layout.layer_units)
-        self.n_outputs_ = int(layout.layer_units[-1])
-        self.out_activation_ = _OUTPUT_ACTIVATIONS[loss_code]
+        """Set the fitted network (:meth:`_network_attributes`)."""
+        for name, value in self._network_attributes(params, layout, loss_code, encoder).items():
+            setattr(self, name, value)
+
+    def _network_attributes(self, params, layout, loss_code, encoder):
+        """What a network needs to predict: ``coefs_`` and ``intercepts_``
+        as views into ``params``, the target encoding and the layer
+        attributes."""
+        coefs, intercepts = layout.unpack(params)
+        return {
+            **self._target_attributes(encoder),
+            "coefs_": coefs,
+            "intercepts_": intercepts,
+            "n_layers_": len(layout.layer_units),
+            "n_outputs_": int(layout.layer_units[-1]),
+            "out_activation_": _OUTPUT_ACTIVATIONS[loss_code],
+        }
 
     def _early_stopping_data(self, training, targets, validation, params, layout, random_state):
         """The training data left to train and the :class:`ValidationData`

@@ -403,9 +403,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             X, y, sample_weight, incremental=True, classes=classes
         )
 
-    def _commit_targets(self, binarizer):
-        self._label_binarizer = binarizer
-        self.classes_ = binarizer.classes_
+    def _target_attributes(self, binarizer):
+        return {"_label_binarizer": binarizer, "classes_": binarizer.classes_}
 
     def _loss_code(self, binarizer):
         return k.LOSS_LOG if binarizer.y_type_ == "multiclass" else k.LOSS_BINARY_LOG
@@ -643,8 +642,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             raise ValueError(f"y_val has {Y_val.shape[1]} outputs, but y has {targets.n_outputs}.")
         return y_val, Y_val
 
-    def _commit_targets(self, encoder):
-        pass
+    def _target_attributes(self, encoder):
+        return {}
 
     def _loss_code(self, encoder):
         return k.LOSS_POISSON if self.loss == "poisson" else k.LOSS_SQUARED_ERROR

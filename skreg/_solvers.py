@@ -9,7 +9,10 @@ Nothing here touches an estimator: the estimator passes in its
 :class:`~skreg._settings.FitSettings`, the network's
 :class:`~skreg._layout.NetworkLayout` and its data (as :class:`TrainingData`
 and, for early stopping, :class:`ValidationData`), and commits what comes
-back, so a failed fit leaves a fitted model untouched.
+back, so a failed fit leaves a fitted model untouched. Callbacks reach the
+drivers only as an optional ``tasks`` object (:class:`skreg._callbacks.FitTasks`,
+None without callbacks), told when each epoch or L-BFGS iteration begins and
+ends and handed the parameters a fit stopped there would keep.
 """
 
 import threading
@@ -285,7 +288,7 @@ class StochasticResult:
 
 
 def fit_stochastic(
-    settings, training, validation, layout, params, random_state, progress, incremental
+    settings, training, validation, layout, params, random_state, progress, incremental, tasks=None
 ):
     """Train with minibatch SGD or Adam, scikit-learn's epoch loop.
 
@@ -307,6 +310,9 @@ def fit_stochastic(
     incremental : bool
         True for ``partial_fit``: one epoch, continuing the optimizer state;
         False for ``fit``: up to ``max_iter`` epochs with a new optimizer.
+    tasks : FitTasks or None
+        The callbacks' view of the epochs (see :func:`kept_parameters`): its
+        ``end`` returning True stops training after that epoch.
 
     Returns
     -------
@@ -357,6 +363,8 @@ def fit_stochastic(
     loss = np.nan
     n_iter = 0
     for _ in range(1 if incremental else settings.max_iter):
+        if tasks is not None:
+            tasks.begin()
         if settings.shuffle:
             # The permutation sklearn.utils.shuffle draws, at a seventh of its cost.
             positions = random_state.permutation(positions)
@@ -460,6 +468,11 @@ def fit_stochastic(
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+        if tasks is not None and tasks.end(kept_parameters(params, progress, early_stopping)):
+            break
+    if tasks is not None:
+        # Ends the epoch a convergence or divergence break left open.
+        tasks.close(kept_parameters(params, progress, early_stopping))
 
     progress.optimizer_state = optimizer_state
     progress.dropout_rng_state = int(rng_state[0])
@@ -486,7 +499,14 @@ def rows_in_trained_batches(ordered_weights, batch_size):
     return int(sizes[np.add.reduceat(ordered_weights, starts) > 0].sum())
 
 
-def fit_lbfgs(settings, training, layout, params):
+def kept_parameters(params, progress, early_stopping):
+    """The parameters a stochastic fit stopped now would keep: with early
+    stopping its best-scoring epoch's (None before any finite score),
+    otherwise the current ones. The array is the fit's own: copy to keep."""
+    return progress.best_params if early_stopping else params
+
+
+def fit_lbfgs(settings, training, layout, params, tasks=None):
     """Minimise the full-batch loss of ``training`` (a :class:`TrainingData`
     whose rows are all of ``X``) with scipy's L-BFGS-B.
 
@@ -495,7 +515,10 @@ def fit_lbfgs(settings, training, layout, params):
     multi-output squared error, see :func:`skreg._kernels.reported_data_loss`).
 
     Returns ``(params, n_iter, loss)``; ``params`` keeps the dtype of ``X``
-    while scipy iterates in float64.
+    while scipy iterates in float64. ``tasks`` (or None) is told when each
+    iteration begins (its first evaluation of the objective) and ends
+    (scipy's callback, with the iterate); its ``end`` returning True stops
+    the minimisation at that iterate.
     """
     X = training.X
     grads = np.empty_like(params)
@@ -509,7 +532,7 @@ def fit_lbfgs(settings, training, layout, params):
 
     reported_at = {}
 
-    def objective_and_gradient(x):
+    def evaluate(x):
         params[:] = x
         objective, reported = k.loss_and_gradient(
             X=X_dense,
@@ -529,17 +552,34 @@ def fit_lbfgs(settings, training, layout, params):
         reported_at[x.tobytes()] = reported
         return objective, grads.astype(np.float64)
 
+    def objective_and_gradient(x):
+        if tasks is not None:
+            tasks.begin()
+        return evaluate(x)
+
+    stopped = False
+
+    def end_iteration(iterate):
+        nonlocal stopped
+        if tasks.end(iterate.astype(params.dtype)):
+            stopped = True
+            raise StopIteration  # scipy >= 1.11 then returns this iterate
+
     result = scipy.optimize.minimize(
         objective_and_gradient,
         params.astype(np.float64),
         method="L-BFGS-B",
         jac=True,
         options={"maxfun": settings.max_fun, "maxiter": settings.max_iter, "gtol": settings.tol},
+        callback=None if tasks is None else end_iteration,
     )
+    if tasks is not None:
+        # Ends an iteration whose line search scipy gave up.
+        tasks.close(result.x.astype(params.dtype))
     n_iter = min(result.nit, settings.max_iter)
     if not np.isfinite(result.fun) or not np.all(np.isfinite(result.x)):
         raise diverged_error("the L-BFGS objective")
-    if result.status != 0:
+    if result.status != 0 and not stopped:
         message = (
             f"lbfgs failed to converge after {n_iter} iteration(s) "
             f"(status={result.status}):\n{result.message}\n"
@@ -548,6 +588,6 @@ def fit_lbfgs(settings, training, layout, params):
             message += f"\nIncrease the number of iterations (max_iter={settings.max_iter})."
         warnings.warn(message, ConvergenceWarning)
     if result.x.tobytes() not in reported_at:
-        objective_and_gradient(result.x)
+        evaluate(result.x)
     params[:] = result.x
     return params, n_iter, float(reported_at[result.x.tobytes()])
