@@ -173,6 +173,15 @@ def step_rate(settings, optimizer_steps):
 
 
 @kernel
+def decay_weights(weights, rate):
+    """Decoupled weight decay: multiply ``weights`` by ``1 - rate``
+    (**in place**), in their own dtype."""
+    factor = weights.dtype.type(1.0 - rate)
+    for k in range(weights.shape[0]):
+        weights[k] *= factor
+
+
+@kernel
 def optimizer_step(
     params, raw_grads, optimizer_state, layer_units, weight_sum, optimizer_steps, settings
 ):
@@ -204,13 +213,20 @@ def optimizer_step(
 
     Notes
     -----
-    The order within a step: the optimizer's update of every parameter (data
+    The order within a step: the decoupled weight decay of the weights
+    (:func:`decay_weights` by the epoch's ``learning_rate * weight_decay``,
+    as PyTorch's AdamW, before the update and outside Adam's scaling), the
+    optimizer's update of every parameter (data
     gradient, L2, and L1's clipped step), then the group lasso's proximal
     step on each input feature's row, then the constraints
     (:func:`apply_constraints`).
     """
     optimizer = settings.optimizer
     learning_rate = step_rate(settings, optimizer_steps)
+    if settings.weight_decay > 0:
+        decay_weights(
+            params[: n_coefficients(layer_units)], settings.learning_rate * settings.weight_decay
+        )
     weights = step_constants(
         params,
         settings,
