@@ -47,7 +47,9 @@ MODERN_REGULARIZERS = [
         learning_rate="cosine",
         random_state=0,
     ),
-    MLPRegressor(solver="sgd", weight_decay=0.01, average=1, learning_rate="cosine", random_state=0),
+    MLPRegressor(
+        solver="sgd", weight_decay=0.01, average=1, learning_rate="cosine", random_state=0
+    ),
 ]
 
 
