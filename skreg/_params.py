@@ -334,6 +334,13 @@ _NOTES_DOC = r"""
     incoming weight vector is projected onto the ball of radius
     ``max_norm``.
 
+    ``weight_decay``, ``average`` and ``learning_rate='cosine'`` are not
+    terms of the objective: the decoupled decay multiplies the weights by
+    ``1 - lr * weight_decay`` before each step (Loshchilov & Hutter, 2019),
+    averaging changes the weights returned but not those trained (Izmailov
+    et al., 2018), and the schedule sets each epoch's step size. Label
+    smoothing (:class:`MLPClassifier`) trains ``l`` on smoothed targets.
+
     Training runs in compiled Numba kernels (one call per epoch for 'sgd' and
     'adam'); the first fit in a new environment compiles them and is cached.
 """
