@@ -3,7 +3,7 @@
 ``learning_rate='cosine'``, each with its promised effect and its figure.
 
 The kernel side (the decay step, the soft targets' gradient) is in
-``tests/kernels/test_modern_regularizers.py``.
+``tests/kernels/test_weight_decay_and_soft_targets.py``.
 """
 
 import copy
