@@ -375,6 +375,15 @@ class _BaseMLP(BaseEstimator):
                 fitted = {"loss_": loss, "n_iter_": n_iter}
                 if not continuing:
                     fitted["t_"] = 0
+                elif getattr(self, "_training_state", {}).get("last_iterate") is not None:
+                    # L-BFGS moved the weights: a later stochastic warm start
+                    # goes on from them, not from an older average's iterate.
+                    fitted["_training_state"] = {
+                        **self._training_state,
+                        "average": None,
+                        "n_averaged": 0,
+                        "last_iterate": None,
+                    }
             else:
                 validation_data = None
                 if self.early_stopping:

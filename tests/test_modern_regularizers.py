@@ -302,6 +302,20 @@ def test_average_off_on_a_warm_start_returns_the_last_iterate():
     assert model._training_state["average"] is None
 
 
+def test_lbfgs_warm_start_ends_the_average():
+    X, y = regression_data()
+    model = MLPRegressor(hidden_layer_sizes=(6,), average=1, max_iter=3, random_state=0)
+    model.fit(X, y)
+    model.set_params(solver="lbfgs", average=False, warm_start=True, max_iter=5).fit(X, y)
+    after_lbfgs = flat(model)
+    model.set_params(solver="adam", max_iter=1).fit(X, y)
+    restarted = MLPRegressor(hidden_layer_sizes=(6,), max_iter=1, random_state=0)
+    restarted.fit(X, y)  # the same shuffle, from the L-BFGS weights below
+    restarted.coefs_, restarted.intercepts_ = NetworkLayout.of(model.coefs_).unpack(after_lbfgs)
+    restarted.set_params(warm_start=True).fit(X, y)
+    assert_allclose(flat(model), flat(restarted), rtol=1e-13)
+
+
 # --------------------------------------------------------------------------
 # learning_rate='cosine'
 # --------------------------------------------------------------------------
