@@ -31,7 +31,6 @@ PREDICT_CHUNK_ROWS = 4096
 # average=True averages the epochs that end after this share of max_iter:
 # SWA averages the late part of training, away from the random start.
 AVERAGE_FROM_SHARE_OF_MAX_ITER = 0.75
-_AVERAGE_EVERY_STEP = False  # TEMPORARY: the measurement of issue 21
 # L-BFGS's full-batch gradient is accumulated over chunks of this many rows,
 # so its memory does not grow with the number of samples.
 LBFGS_CHUNK_ROWS = 4096
@@ -384,32 +383,21 @@ def fit_stochastic(
             # The permutation sklearn.utils.shuffle draws, at a seventh of its cost.
             positions = random_state.permutation(positions)
         kernel_settings = kernel_settings._replace(learning_rate=learning_rate)
-        order = training.rows[positions]
-        # TEMPORARY (measurement of issue 21): average every step.
-        step_orders = [order]
-        if _AVERAGE_EVERY_STEP and average_from is not None:
-            step_orders = [order[s : s + batch_size] for s in range(0, n_train, batch_size)]
-        loss_sum = 0.0
-        seen = progress.t
-        for step_order in step_orders:
-            loss_sum += k.run_epoch(
-                X=X_dense,
-                X_csr=X_csr,
-                Y=Y_kernel,
-                sample_weight=weight_kernel,
-                sample_order=step_order,
-                params=params,
-                grads=grads,
-                optimizer_state=optimizer_state,
-                work=work,
-                layer_units=layout.layer_units,
-                settings=kernel_settings,
-                optimizer_steps=optimizer_steps,
-                rng_state=rng_state,
-            )
-            seen += step_order.shape[0]
-            if len(step_orders) > 1 and seen >= average_from:
-                progress.average_in(params)
+        loss_sum = k.run_epoch(
+            X=X_dense,
+            X_csr=X_csr,
+            Y=Y_kernel,
+            sample_weight=weight_kernel,
+            sample_order=training.rows[positions],
+            params=params,
+            grads=grads,
+            optimizer_state=optimizer_state,
+            work=work,
+            layer_units=layout.layer_units,
+            settings=kernel_settings,
+            optimizer_steps=optimizer_steps,
+            rng_state=rng_state,
+        )
         n_iter += 1
         loss = loss_sum / n_train
         if not np.isfinite(loss) and (not early_stopping or progress.best_params is None):
@@ -436,7 +424,7 @@ def fit_stochastic(
             )
             break
 
-        if not _AVERAGE_EVERY_STEP and average_from is not None and progress.t >= average_from:
+        if average_from is not None and progress.t >= average_from:
             progress.average_in(params)
         # The weights a stop now would return.
         returned = params if progress.average is None else progress.average
