@@ -129,6 +129,7 @@ def report(results, benchmark):
         f"Modern regularizers on real data, {results['meta']['date']}, "
         f"{results['meta']['splits']} splits per data set",
         f"skreg at {results['meta']['versions'].get('skreg_git')}",
+        *(f"note: {note}" for note in results["meta"].get("notes", [])),
         "",
         *(f"  {name:<14}{description}" for name, (_, description) in CONFIGURATIONS.items()),
         "",
