@@ -46,8 +46,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     outputs for binary and multi-label ones) with 'adam', 'sgd' or 'lbfgs'.
     A drop-in for :class:`sklearn.neural_network.MLPClassifier` with
     ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
-    ``input_dropout``, ``max_norm``, ``scoring``, ``class_weight`` and
-    validation data for early stopping.
+    ``input_dropout``, ``max_norm``, ``weight_decay``, ``average``,
+    ``label_smoothing``, a cosine learning-rate schedule, ``scoring``,
+    ``class_weight`` and validation data for early stopping.
 
     Parameters
     ----------
@@ -508,7 +509,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     Minimises the squared error (or the Poisson deviance) with 'adam', 'sgd'
     or 'lbfgs'. A drop-in for :class:`sklearn.neural_network.MLPRegressor`
     with ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
-    ``input_dropout``, ``max_norm``, ``scoring`` and validation data for early
+    ``input_dropout``, ``max_norm``, ``weight_decay``, ``average``, a cosine
+    learning-rate schedule, ``scoring`` and validation data for early
     stopping.
 
     Parameters
