@@ -96,6 +96,8 @@ class _BaseMLP(CallbackSupport, BaseEstimator):
         dropout=0.0,
         input_dropout=0.0,
         max_norm=None,
+        weight_decay=0.0,
+        average=False,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -126,6 +128,8 @@ class _BaseMLP(CallbackSupport, BaseEstimator):
         self.dropout = dropout
         self.input_dropout = input_dropout
         self.max_norm = max_norm
+        self.weight_decay = weight_decay
+        self.average = average
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -263,6 +267,18 @@ class _BaseMLP(CallbackSupport, BaseEstimator):
                 "a projection after each step is not part of a smooth objective. Use "
                 "solver='adam' or 'sgd'.",
             ),
+            (
+                "weight_decay > 0",
+                self.weight_decay > 0,
+                "decoupled weight decay shrinks the weights at each step, outside the "
+                "objective. Use solver='adam' or 'sgd', or l2 with 'lbfgs'.",
+            ),
+            ("average", bool(self.average), "averaging the iterates " + minibatches),
+            (
+                "learning_rate='cosine'",
+                self.learning_rate == "cosine",
+                "L-BFGS takes no learning rate. Use solver='adam' or 'sgd'.",
+            ),
         ]
         for setting, used, reason in unsupported:
             if used:
@@ -336,9 +352,14 @@ class _BaseMLP(CallbackSupport, BaseEstimator):
                     "hidden_layer_sizes and the number of outputs must not change "
                     "between calls."
                 )
-            # A copy: the previous fit stays as it is until this one commits.
-            params = layout.pack(self.coefs_, self.intercepts_, dtype)
             progress = self._progress()
+            if progress.last_iterate is not None and self.solver != "lbfgs":
+                # Averaging returned the average; training goes on from the
+                # last iterate (a copy, as below).
+                params = progress.last_iterate.astype(dtype)
+            else:
+                # A copy: the previous fit stays as it is until this one commits.
+                params = layout.pack(self.coefs_, self.intercepts_, dtype)
         else:
             params = layout.initial_parameters(self.activation, random_state, dtype)
             progress = Progress.fresh(self._scoring_key())
@@ -347,7 +368,10 @@ class _BaseMLP(CallbackSupport, BaseEstimator):
             self.get_params(deep=False), loss_code, dropout, dtype
         )
         training = TrainingData(
-            X=X, Y=targets.Y, sample_weight=sample_weight, rows=np.arange(X.shape[0])
+            X=X,
+            Y=self._training_targets(targets),
+            sample_weight=sample_weight,
+            rows=np.arange(X.shape[0]),
         )
         network = functools.partial(
             self._network_attributes, layout=layout, loss_code=loss_code, encoder=targets.encoder
@@ -360,6 +384,15 @@ class _BaseMLP(CallbackSupport, BaseEstimator):
                 fitted = {"loss_": loss, "n_iter_": n_iter}
                 if not continuing:
                     fitted["t_"] = 0
+                elif getattr(self, "_training_state", {}).get("last_iterate") is not None:
+                    # L-BFGS moved the weights: a later stochastic warm start
+                    # goes on from them, not from an older average's iterate.
+                    fitted["_training_state"] = {
+                        **self._training_state,
+                        "average": None,
+                        "n_averaged": 0,
+                        "last_iterate": None,
+                    }
             else:
                 validation_data = None
                 if self.early_stopping:
@@ -396,6 +429,9 @@ class _BaseMLP(CallbackSupport, BaseEstimator):
                         "learning_rate": progress.learning_rate,
                         "dropout_rng_state": progress.dropout_rng_state,
                         "scoring": progress.scoring,
+                        "average": progress.average,
+                        "n_averaged": progress.n_averaged,
+                        "last_iterate": progress.last_iterate,
                     },
                 }
 
@@ -439,7 +475,8 @@ class _BaseMLP(CallbackSupport, BaseEstimator):
                 training.X.shape[0], self.validation_fraction, targets.stratify, random_state
             )
             X_val = training.X[validation_rows]
-            Y_val = training.Y[validation_rows]
+            # The targets as given: label smoothing changes training's only.
+            Y_val = targets.Y[validation_rows]
             y_val = targets.y[validation_rows]
             if training.sample_weight is not None:
                 sample_weight_val = training.sample_weight[validation_rows]
@@ -524,6 +561,11 @@ class _BaseMLP(CallbackSupport, BaseEstimator):
         MLPClassifier."""
         return None
 
+    def _training_targets(self, targets):
+        """The kernels' targets of training; see MLPClassifier (label
+        smoothing)."""
+        return targets.Y
+
     def _scoring_key(self):
         """What early stopping's scores measure, for a warm start to know
         whether they compare (None without early stopping): the name of a
@@ -566,6 +608,11 @@ class _BaseMLP(CallbackSupport, BaseEstimator):
             )
         if self.early_stopping:
             raise AttributeError("partial_fit does not support early_stopping=True")
+        if self.learning_rate == "cosine":
+            raise AttributeError(
+                "partial_fit is not available with learning_rate='cosine': the schedule "
+                "runs over the max_iter epochs of one fit. Use fit, or another learning_rate."
+            )
         return True
 
     def _forward(self, X):

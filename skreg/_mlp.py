@@ -5,12 +5,14 @@ What they share is :class:`skreg._base._BaseMLP`; each adds its targets
 (the classifier's label encoding and class weights, the regressor's real
 targets) and its documentation."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_array, column_or_1d
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
@@ -19,6 +21,7 @@ from sklearn.utils.validation import validate_data
 from . import _kernels as k
 from ._base import _BaseMLP, _Targets
 from ._params import fill_docstring
+from ._solvers import full_targets
 
 
 def _balanced_class_weight(labels, y, sample_weight):
@@ -57,8 +60,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     outputs for binary and multi-label ones) with 'adam', 'sgd' or 'lbfgs'.
     A drop-in for :class:`sklearn.neural_network.MLPClassifier` with
     ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
-    ``input_dropout``, ``max_norm``, ``scoring``, ``class_weight`` and
-    validation data for early stopping.
+    ``input_dropout``, ``max_norm``, ``weight_decay``, ``average``,
+    ``label_smoothing``, a cosine learning-rate schedule, ``scoring``,
+    ``class_weight`` and validation data for early stopping.
 
     Parameters
     ----------
@@ -81,6 +85,23 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``partial_fit`` takes a dict (over the classes declared in its first
         call) and, as SGDClassifier's, not 'balanced', which a single batch
         cannot estimate: with it, ``partial_fit`` is not available.
+
+    label_smoothing : float, default=0.0
+        Label smoothing ``eps`` in [0, 1), Keras's convention: the training
+        targets become ``(1 - eps) * y + eps / K`` for a multiclass target of
+        K classes (softmax output), and ``(1 - eps) * y + eps / 2`` for each
+        label of a binary or multi-label target (logistic outputs). It keeps
+        the network from driving its outputs to 0 and 1, and so bounds
+        ``predict_proba`` away from them (a binary model's probabilities tend
+        to ``eps / 2`` and ``1 - eps / 2`` on data it separates); this lowers
+        its confidence, which hurts the log loss and the calibration on some
+        data (RealMLP's authors advise turning it off when the metric is the
+        log loss). Prediction is unchanged. ``loss_``, ``loss_curve_`` and
+        ``best_loss_`` are the loss against the smoothed targets (the
+        objective trained, which cannot reach 0), while early stopping's
+        validation data keeps its true labels: ``scoring='loss'`` and
+        ``validation_loss_curve_`` are the plain log loss. All solvers
+        support it.
 
     Attributes
     ----------
@@ -126,6 +147,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
         "class_weight": [dict, list, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -140,6 +162,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         dropout=0.0,
         input_dropout=0.0,
         max_norm=None,
+        weight_decay=0.0,
+        average=False,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -161,6 +185,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         n_iter_no_change=10,
         max_fun=15000,
         class_weight=None,
+        label_smoothing=0.0,
     ):
         super().__init__(
             hidden_layer_sizes,
@@ -172,6 +197,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             dropout=dropout,
             input_dropout=input_dropout,
             max_norm=max_norm,
+            weight_decay=weight_decay,
+            average=average,
             batch_size=batch_size,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
@@ -194,6 +221,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             max_fun=max_fun,
         )
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     def _validate_training_data(self, X, y, reset, incremental, classes):
         X, y = validate_data(
@@ -323,6 +351,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             per_sample[counted] = per_class[np.searchsorted(labels, column[counted])]
             weights.append(per_sample)
         return np.prod(weights, axis=0, dtype=np.float64)
+
+    def _training_targets(self, targets):
+        """The targets of training: the compact ones, or with label
+        smoothing full rows (one column per output unit) of smoothed
+        targets, ``eps / K`` off the class for K softmax outputs and
+        ``eps / 2`` off each 0/1 label of logistic outputs."""
+        eps = self.label_smoothing
+        if eps == 0:
+            return targets.Y
+        Y = full_targets(targets.Y, targets.n_outputs)
+        n_values = targets.n_outputs if targets.encoder.y_type_ == "multiclass" else 2
+        return (1 - eps) * Y + eps / n_values
 
     def _partial_fit_available(self):
         super()._partial_fit_available()
@@ -485,7 +525,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     Minimises the squared error (or the Poisson deviance) with 'adam', 'sgd'
     or 'lbfgs'. A drop-in for :class:`sklearn.neural_network.MLPRegressor`
     with ``alpha`` renamed ``l2``, plus ``l1``, ``group_l1``, ``dropout``,
-    ``input_dropout``, ``max_norm``, ``scoring`` and validation data for early
+    ``input_dropout``, ``max_norm``, ``weight_decay``, ``average``, a cosine
+    learning-rate schedule, ``scoring`` and validation data for early
     stopping.
 
     Parameters
@@ -554,6 +595,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         dropout=0.0,
         input_dropout=0.0,
         max_norm=None,
+        weight_decay=0.0,
+        average=False,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -585,6 +628,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             dropout=dropout,
             input_dropout=input_dropout,
             max_norm=max_norm,
+            weight_decay=weight_decay,
+            average=average,
             batch_size=batch_size,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,

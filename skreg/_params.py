@@ -23,7 +23,9 @@ PARAMETER_CONSTRAINTS = {
     "input_dropout": [Interval(Real, 0, 1, closed="left")],
     "max_norm": [Interval(Real, 0, None, closed="neither"), None],
     "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "average": ["boolean", Interval(Integral, 0, None, closed="left")],
+    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
     "power_t": [Interval(Real, 0, None, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -58,7 +60,8 @@ _PARAMETERS_DOC = """
         Optimizer. 'sgd' and 'adam' train in minibatches, one compiled call per
         epoch; 'lbfgs' is scipy's L-BFGS-B on the full-batch objective, often
         better on small data sets. 'lbfgs' supports none of ``l1``,
-        ``group_l1``, ``dropout``, ``input_dropout`` and ``max_norm``, and
+        ``group_l1``, ``dropout``, ``input_dropout``, ``max_norm``,
+        ``weight_decay``, ``average`` and ``learning_rate='cosine'``, and
         raises a ValueError if one is set.
 
     l2 : float, default=0.0001
@@ -106,16 +109,49 @@ _PARAMETERS_DOC = """
         (Srivastava et al., 2014). Not supported by 'lbfgs': a projection is
         not part of a smooth objective.
 
+    weight_decay : float, default=0.0
+        Decoupled weight decay (Loshchilov & Hutter, 2019), the ``weight_decay``
+        of PyTorch's AdamW: before each 'sgd' or 'adam' step every weight
+        (not the intercepts) is multiplied by ``1 - lr * weight_decay``,
+        ``lr`` being the scheduled learning rate of the epoch. It is outside
+        the gradient, so Adam does not rescale it by ``sqrt(v)`` as it does
+        ``l2``'s gradient: every weight shrinks at the same relative rate.
+        Not a term of the objective (``loss_`` does not include it). Not
+        supported by 'lbfgs'.
+
+    average : bool or int, default=False
+        Return the average of the iterates instead of the last one (named
+        after :class:`~sklearn.linear_model.SGDClassifier`'s ``average``):
+        the weights at the end of every epoch are averaged once averaging has
+        started, as stochastic weight averaging (SWA, Izmailov et al., 2018)
+        does. An int ``n >= 1`` starts once ``t_`` reaches ``n`` samples
+        (SGDClassifier's meaning); ``True`` starts once ``t_`` reaches
+        ``0.75 * max_iter`` epochs' worth of samples, so that a fit averages
+        its last quarter of ``max_iter`` epochs (early averaging would
+        include the random initial weights, which hurts a network, unlike
+        SGD's convex models); ``False`` or 0 does not average. With early
+        stopping the validation data scores the averaged weights, the ones
+        a stop would return. Training continues from the last iterate, and
+        ``warm_start`` and ``partial_fit`` continue the average. Not
+        supported by 'lbfgs'.
+
     batch_size : int or 'auto', default='auto'
         Minibatch size for 'sgd' and 'adam'; 'auto' is ``min(200, n_samples)``.
         Larger values are clipped to the number of samples, with a warning.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of 'sgd': constant ``learning_rate_init``;
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, default='constant'
+        Learning-rate schedule. For 'sgd': constant ``learning_rate_init``;
         ``learning_rate_init / (t + 1) ** power_t`` after each epoch, ``t``
         counting samples seen; or divided by 5 whenever ``n_iter_no_change``
         epochs pass without improving by ``tol`` (training stops once it falls
-        below 1e-6).
+        below 1e-6). 'adam' ignores these three, as in scikit-learn, and
+        steps with ``learning_rate_init``. 'cosine' applies to 'sgd' and
+        'adam' alike: epoch ``e`` (0-based) of a fit takes
+        ``learning_rate_init * (1 + cos(pi * e / max_iter)) / 2``, a half
+        cosine from ``learning_rate_init`` towards 0 over ``max_iter``
+        epochs (early stopping may stop it sooner). It is a schedule over a
+        whole fit: a warm-started fit starts it again, and ``partial_fit``
+        is not available with it. Not supported by 'lbfgs'.
 
     learning_rate_init : float, default=0.001
         Initial step size of 'sgd' and 'adam'.
@@ -305,6 +341,13 @@ _NOTES_DOC = r"""
     incoming weight vector is projected onto the ball of radius
     ``max_norm``.
 
+    ``weight_decay``, ``average`` and ``learning_rate='cosine'`` are not
+    terms of the objective: the decoupled decay multiplies the weights by
+    ``1 - lr * weight_decay`` before each step (Loshchilov & Hutter, 2019),
+    averaging changes the weights returned but not those trained (Izmailov
+    et al., 2018), and the schedule sets each epoch's step size. Label
+    smoothing (:class:`MLPClassifier`) trains ``l`` on smoothed targets.
+
     Training runs in compiled Numba kernels (one call per epoch for 'sgd' and
     'adam'); the first fit in a new environment compiles them and is cached.
 """
@@ -329,6 +372,13 @@ _REFERENCES_DOC = """
 
     Yuan, M. and Lin, Y. (2006). Model selection and estimation in regression
     with grouped variables. JRSS B 68, 49-67.
+
+    Loshchilov, I. and Hutter, F. (2019). Decoupled weight decay
+    regularization. ICLR. arXiv:1711.05101.
+
+    Izmailov, P., Podoprikhin, D., Garipov, T., Vetrov, D. and Wilson, A. G.
+    (2018). Averaging weights leads to wider optima and better generalization.
+    UAI. arXiv:1803.05407.
 """
 
 

@@ -100,6 +100,7 @@ class FitSettings:
     tol: float
     learning_rate: str
     learning_rate_init: float
+    average: object
     power_t: float
     n_iter_no_change: float
     verbose: bool

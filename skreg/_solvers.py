@@ -15,6 +15,7 @@ None without callbacks), told when each epoch or L-BFGS iteration begins and
 ends and handed the parameters a fit stopped there would keep.
 """
 
+import math
 import threading
 import warnings
 from collections.abc import Callable
@@ -30,6 +31,9 @@ from . import _kernels as k
 from ._layout import kernel_input, kernel_sample_weight, read_only_view
 
 PREDICT_CHUNK_ROWS = 4096
+# average=True averages the epochs that end after this share of max_iter:
+# SWA averages the late part of training, away from the random start.
+AVERAGE_FROM_SHARE_OF_MAX_ITER = 0.75
 # L-BFGS's full-batch gradient is accumulated over chunks of this many rows,
 # so its memory does not grow with the number of samples.
 LBFGS_CHUNK_ROWS = 4096
@@ -195,6 +199,22 @@ def validation_split(n_samples, validation_fraction, stratify, random_state):
     return rows
 
 
+def cosine_learning_rate(learning_rate_init, epoch, max_iter):
+    """The learning rate of epoch ``epoch`` (0-based) of a fit under
+    ``learning_rate='cosine'``: a half cosine from ``learning_rate_init``
+    to 0 over ``max_iter`` epochs."""
+    return learning_rate_init * 0.5 * (1.0 + math.cos(math.pi * epoch / max_iter))
+
+
+def averaging_start(average, max_iter, n_train):
+    """The number of samples seen (``t_``) from which each epoch's end joins
+    the average of ``average`` (the estimator's parameter), or None for no
+    averaging."""
+    if isinstance(average, bool | np.bool_):
+        return AVERAGE_FROM_SHARE_OF_MAX_ITER * max_iter * n_train if average else None
+    return int(average) if average > 0 else None
+
+
 @dataclass
 class Progress:
     """What training carries from one call to the next.
@@ -203,7 +223,10 @@ class Progress:
     no-improvement count) across warm-started fits and ``partial_fit`` calls,
     and the optimizer's state (velocities or moments, Adam's step count, the
     scheduled learning rate) across ``partial_fit`` calls only; skreg carries
-    the dropout generator's state along with the optimizer's.
+    the dropout generator's state along with the optimizer's. With
+    ``average``, ``average`` is the mean of the ``n_averaged`` iterates
+    averaged so far (what the model returns) and ``last_iterate`` the last
+    one (what training continues from); both carry over like the history.
     """
 
     t: int
@@ -219,6 +242,9 @@ class Progress:
     learning_rate: float | None
     dropout_rng_state: int | None
     scoring: str | None
+    average: np.ndarray | None = None
+    n_averaged: int = 0
+    last_iterate: np.ndarray | None = None
 
     @classmethod
     def fresh(cls, scoring):
@@ -238,6 +264,15 @@ class Progress:
             dropout_rng_state=None,
             scoring=None,
         ).continued(scoring, incremental=False)
+
+    def average_in(self, params):
+        """Add ``params`` to the running mean of the averaged iterates (a new
+        array: the previous fit's average stays as it is)."""
+        self.n_averaged += 1
+        if self.average is None:
+            self.average = params.copy()
+        else:
+            self.average = self.average + (params - self.average) / self.n_averaged
 
     def continued(self, scoring, incremental):
         """A copy to train on, with new lists (the caller's stay as they are).
@@ -330,6 +365,9 @@ def fit_stochastic(
             )
         batch_size = int(np.clip(settings.batch_size, 1, n_train))
     kernel_settings = settings.kernel._replace(batch_size=batch_size)
+    average_from = averaging_start(settings.average, settings.max_iter, n_train)
+    if average_from is None:
+        progress.average, progress.n_averaged = None, 0
 
     rng_state = np.zeros(1, dtype=np.uint64)
     if incremental and progress.dropout_rng_state is not None:
@@ -415,8 +453,12 @@ def fit_stochastic(
             )
             break
 
+        if average_from is not None and progress.t >= average_from:
+            progress.average_in(params)
+        # The weights a stop now would return.
+        returned = params if progress.average is None else progress.average
         if early_stopping:
-            score, validation_loss = validation.evaluate(params, layout, kernel_settings)
+            score, validation_loss = validation.evaluate(returned, layout, kernel_settings)
             progress.validation_scores.append(score)
             progress.validation_loss_curve.append(validation_loss)
             if settings.verbose:
@@ -428,7 +470,7 @@ def fit_stochastic(
                 progress.no_improvement_count = 0
             if score > progress.best_validation_score:
                 progress.best_validation_score = score
-                progress.best_params = params.copy()
+                progress.best_params = returned.copy()
         else:
             if loss > progress.best_loss - settings.tol:
                 progress.no_improvement_count += 1
@@ -439,6 +481,10 @@ def fit_stochastic(
         if is_sgd and settings.learning_rate == "invscaling":
             learning_rate = (
                 float(settings.learning_rate_init) / (progress.t + 1) ** settings.power_t
+            )
+        elif settings.learning_rate == "cosine":
+            learning_rate = cosine_learning_rate(
+                float(settings.learning_rate_init), n_iter, settings.max_iter
             )
 
         if progress.no_improvement_count > settings.n_iter_no_change:
@@ -478,6 +524,7 @@ def fit_stochastic(
     progress.dropout_rng_state = int(rng_state[0])
     progress.optimizer_steps = int(optimizer_steps[0])
     progress.learning_rate = learning_rate
+    progress.last_iterate = None if progress.average is None else params.copy()
     if early_stopping:
         if progress.best_params is None:
             raise ValueError(
@@ -485,6 +532,8 @@ def fit_stochastic(
                 f"{n_iter} epochs (scoring={settings.scoring!r}), so it has no weights to keep."
             )
         params = progress.best_params.copy()
+    elif progress.average is not None:
+        params = progress.average.copy()
     if not np.all(np.isfinite(params)):
         raise diverged_error("the weights", settings.learning_rate_init)
     return StochasticResult(params=params, n_iter=n_iter, loss=loss, progress=progress)
@@ -502,8 +551,11 @@ def rows_in_trained_batches(ordered_weights, batch_size):
 def kept_parameters(params, progress, early_stopping):
     """The parameters a stochastic fit stopped now would keep: with early
     stopping its best-scoring epoch's (None before any finite score),
-    otherwise the current ones. The array is the fit's own: copy to keep."""
-    return progress.best_params if early_stopping else params
+    otherwise the average of the iterates once averaging has begun, else the
+    current ones. The array is the fit's own: copy to keep."""
+    if early_stopping:
+        return progress.best_params
+    return params if progress.average is None else progress.average
 
 
 def fit_lbfgs(settings, training, layout, params, tasks=None):

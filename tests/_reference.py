@@ -549,3 +549,25 @@ def splitmix64_uniforms(seed, n):
         z = z ^ (z >> 31)
         values.append((z >> 11) / 9007199254740992.0)
     return values
+
+
+# --------------------------------------------------------------------------
+# The regularizers of modern tabular networks (weight decay, label smoothing)
+# --------------------------------------------------------------------------
+
+
+def decoupled_weight_decay(params, n_coefs, learning_rate, weight_decay):
+    """AdamW's decay before a step: the weights (the first ``n_coefs``
+    parameters) times ``1 - learning_rate * weight_decay``, the intercepts
+    unchanged."""
+    params = np.asarray(params, dtype=np.float64).copy()
+    params[:n_coefs] *= 1.0 - learning_rate * weight_decay
+    return params
+
+
+def smoothed_targets(Y, loss, eps):
+    """Keras's label smoothing of 0/1 targets ``Y`` (one-hot rows for the
+    softmax ``loss='log'``): ``(1 - eps) * Y + eps / K`` over K classes, or
+    ``+ eps / 2`` per label of logistic outputs."""
+    n_values = Y.shape[1] if loss == "log" else 2
+    return (1.0 - eps) * np.asarray(Y, dtype=np.float64) + eps / n_values

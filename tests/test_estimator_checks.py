@@ -1,6 +1,7 @@
 """scikit-learn's common estimator checks, every one of them, on both
 estimators: at their defaults, with the deterministic new parameters set,
-with dropout, and with early stopping.
+with dropout, with early stopping, and with the regularizers of modern tabular
+networks (weight decay, label smoothing, averaging, the cosine schedule).
 
 ``scoring`` is set here for its parameter handling; tests/test_steering.py
 tests what it does. Two checks cannot pass by the nature of two settings,
@@ -37,6 +38,21 @@ EARLY_STOPPING = [
 ]
 
 
+# The regularizers of modern tabular networks, all set at once.
+MODERN_REGULARIZERS = [
+    MLPClassifier(
+        weight_decay=0.01,
+        label_smoothing=0.1,
+        average=True,
+        learning_rate="cosine",
+        random_state=0,
+    ),
+    MLPRegressor(
+        solver="sgd", weight_decay=0.01, average=1, learning_rate="cosine", random_state=0
+    ),
+]
+
+
 def expected_failed_checks(estimator):
     for setting, instances in (("dropout", DROPOUT), ("early stopping", EARLY_STOPPING)):
         if any(estimator is instance for instance in instances):
@@ -56,6 +72,7 @@ def expected_failed_checks(estimator):
         MLPRegressor(scoring="neg_mean_squared_error", max_norm=2.0, group_l1=0.1),
         *DROPOUT,
         *EARLY_STOPPING,
+        *MODERN_REGULARIZERS,
     ],
     expected_failed_checks=expected_failed_checks,
 )

@@ -33,10 +33,10 @@ def mean_scores(results, metric=None):
 
 
 def fit_seconds(results):
-    """``{system: [seconds of each fit]}``."""
+    """``{system: [seconds of each fit]}`` of the runs that were timed."""
     seconds = {}
     for run in results["runs"]:
-        if run["status"] == "ok":
+        if run["status"] == "ok" and "fit_seconds" in run:
             seconds.setdefault(run["system"], []).append(run["fit_seconds"])
     return seconds
 

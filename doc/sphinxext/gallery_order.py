@@ -11,6 +11,7 @@ READING_ORDER = [
     "plot_regression_early_stopping.py",
     "plot_time_ordered_validation.py",
     "plot_class_weight_imbalanced.py",
+    "plot_modern_regularizers.py",
     "plot_grid_search_regularizers.py",
     "plot_callbacks_scoring_monitor.py",
     "plot_speed_vs_sklearn.py",

@@ -57,6 +57,7 @@ Settings = namedtuple(
         "l1",  # penalty l1 * ||W||_1 on the weights (exact zeros)
         "group_l1",  # group lasso on each input feature's first-layer weights
         "max_norm",  # bound on each unit's incoming weight norm; 0 for none
+        "weight_decay",  # decoupled: each step multiplies the weights by 1 - lr * it
         "input_dropout",  # drop rate of the input features
         "dropout",  # drop rate of each hidden layer's units
     ],

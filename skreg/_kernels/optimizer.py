@@ -191,6 +191,15 @@ def moment_warmup(settings, t):
 
 
 @kernel
+def decay_weights(weights, rate):
+    """Decoupled weight decay: multiply ``weights`` by ``1 - rate``
+    (**in place**), in their own dtype."""
+    factor = weights.dtype.type(1.0 - rate)
+    for k in range(weights.shape[0]):
+        weights[k] *= factor
+
+
+@kernel
 def optimizer_step(
     params, raw_grads, optimizer_state, layer_units, weight_sum, optimizer_steps, settings
 ):
@@ -222,15 +231,21 @@ def optimizer_step(
 
     Notes
     -----
-    The order within a step: the optimizer's update of every parameter (data
-    gradient, L2, and L1's clipped step), then the group lasso's proximal
-    step on each input feature's row, then the constraints
-    (:func:`apply_constraints`).
+    The order within a step: the decoupled weight decay of the weights
+    (:func:`decay_weights` by the epoch's ``learning_rate * weight_decay``,
+    as PyTorch's AdamW, before the update and outside Adam's scaling), the
+    optimizer's update of every parameter (data gradient, L2, and L1's
+    clipped step), then the group lasso's proximal step on each input
+    feature's row, then the constraints (:func:`apply_constraints`).
     """
     optimizer = settings.optimizer
     optimizer_steps[0] += 1
     t = optimizer_steps[0]
     learning_rate = step_rate(settings, t)
+    if settings.weight_decay > 0:
+        decay_weights(
+            params[: n_coefficients(layer_units)], settings.learning_rate * settings.weight_decay
+        )
     weights = step_constants(
         params,
         settings,
