@@ -221,9 +221,11 @@ class Progress:
 
     scikit-learn keeps the history (``t``, the curves, the best scores and the
     no-improvement count) across warm-started fits and ``partial_fit`` calls,
-    and the optimizer's state (velocities or moments, Adam's step count, the
+    and the optimizer's state (velocities or moments, the step count, the
     scheduled learning rate) across ``partial_fit`` calls only; skreg carries
-    the dropout generator's state along with the optimizer's. With
+    the dropout generator's state along with the optimizer's, and starts
+    early stopping's best score, weights and patience afresh in a
+    warm-started fit (see :meth:`continued`). With
     ``average``, ``average`` is the mean of the ``n_averaged`` iterates
     averaged so far (what the model returns) and ``last_iterate`` the last
     one (what training continues from); both carry over like the history.
