@@ -267,6 +267,12 @@ class Progress:
             scoring=None,
         ).continued(scoring, incremental=False)
 
+    def returned_weights(self, params):
+        """The weights a fit ending now returns, before early stopping's
+        choice among them: the average of the iterates once averaging has
+        begun, else the current ``params`` (the array itself)."""
+        return params if self.average is None else self.average
+
     def average_in(self, params):
         """Add ``params`` to the running mean of the averaged iterates (a new
         array: the previous fit's average stays as it is)."""
@@ -457,8 +463,7 @@ def fit_stochastic(
 
         if average_from is not None and progress.t >= average_from:
             progress.average_in(params)
-        # The weights a stop now would return.
-        returned = params if progress.average is None else progress.average
+        returned = progress.returned_weights(params)
         if early_stopping:
             score, validation_loss = validation.evaluate(returned, layout, kernel_settings)
             progress.validation_scores.append(score)
@@ -527,15 +532,14 @@ def fit_stochastic(
     progress.optimizer_steps = int(optimizer_steps[0])
     progress.learning_rate = learning_rate
     progress.last_iterate = None if progress.average is None else params.copy()
-    if early_stopping:
-        if progress.best_params is None:
-            raise ValueError(
-                f"Early stopping found no epoch with a finite validation score in "
-                f"{n_iter} epochs (scoring={settings.scoring!r}), so it has no weights to keep."
-            )
-        params = progress.best_params.copy()
-    elif progress.average is not None:
-        params = progress.average.copy()
+    if early_stopping and progress.best_params is None:
+        raise ValueError(
+            f"Early stopping found no epoch with a finite validation score in "
+            f"{n_iter} epochs (scoring={settings.scoring!r}), so it has no weights to keep."
+        )
+    kept = kept_parameters(params, progress, early_stopping)
+    if kept is not params:
+        params = kept.copy()
     if not np.all(np.isfinite(params)):
         raise diverged_error("the weights", settings.learning_rate_init)
     return StochasticResult(params=params, n_iter=n_iter, loss=loss, progress=progress)
@@ -555,9 +559,7 @@ def kept_parameters(params, progress, early_stopping):
     stopping its best-scoring epoch's (None before any finite score),
     otherwise the average of the iterates once averaging has begun, else the
     current ones. The array is the fit's own: copy to keep."""
-    if early_stopping:
-        return progress.best_params
-    return params if progress.average is None else progress.average
+    return progress.best_params if early_stopping else progress.returned_weights(params)
 
 
 def fit_lbfgs(settings, training, layout, params, tasks=None):
